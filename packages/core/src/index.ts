@@ -1,0 +1,10 @@
+export * from './model.js';
+export { bucketOf, prepareSalt, type BucketSalt } from './bucket.js';
+export {
+  evaluate,
+  subjectIdOf,
+  validateFlagShape,
+  type EnvSource,
+  type EvaluateOptions,
+} from './evaluate.js';
+export { createEvaluator, type Evaluator, type EvaluatorOptions } from './evaluator.js';
