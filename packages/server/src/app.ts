@@ -1,0 +1,105 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
+import { auditRoutes } from './audit/routes.js';
+import { installAuth } from './auth/plugin.js';
+import { tokenRoutes } from './auth/routes.js';
+import { createTokenService, type TokenService } from './auth/token-service.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { ConfigCache } from './evaluation/config-cache.js';
+import { evaluationRoutes } from './evaluation/routes.js';
+import { createEvaluationService } from './evaluation/service.js';
+import { ChangeBus } from './events/change-bus.js';
+import { flagRoutes } from './flags/routes.js';
+import { createFlagService, type FlagService } from './flags/service.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { installRequestTracking, loggerOptions, requestIdFor } from './http/logging.js';
+import { installRateLimit } from './http/rate-limit.js';
+import { createMetrics } from './ops/metrics.js';
+import { opsRoutes } from './ops/routes.js';
+import { loadSubjectHasher } from './ops/subject-hash.js';
+
+export interface AppDeps {
+  /** An open, migrated database. The app does not close it: whoever opened it does. */
+  readonly db: Database;
+}
+
+export interface Services {
+  readonly db: Database;
+  readonly flags: FlagService;
+  readonly tokens: TokenService;
+  readonly bus: ChangeBus;
+  readonly cache: ConfigCache;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    rampart: Services;
+  }
+}
+
+export const API_VERSION = '0.1.0';
+
+/**
+ * The composition root: wires every slice into one Fastify instance. It does not listen;
+ * tests use `app.inject()` or `app.listen()` as they need.
+ */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const { db } = deps;
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel),
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    // Per-request lines come from our onResponse hook, which keeps subject ids out of them.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  // Responses are built from trusted internal types; plain JSON.stringify keeps the hot path lean.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  const metrics = createMetrics();
+  const bus = new ChangeBus(db);
+  await bus.start();
+  const cache = new ConfigCache(db, bus, config.configCacheTtlMs);
+  const tokens = createTokenService(db, bus);
+  const flags = createFlagService(db, bus);
+  const hashSubject = await loadSubjectHasher(db);
+  const evaluation = createEvaluationService({ cache, env: config.env, metrics, hashSubject, log: app.log });
+  app.decorate('rampart', { db, flags, tokens, bus, cache });
+
+  installErrorHandling(app);
+  installRequestTracking(app, metrics);
+  installAuth(app, tokens);
+  await installRateLimit(app, { admin: config.rateLimitAdmin, sdk: config.rateLimitSdk });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Rampart API',
+        version: API_VERSION,
+        description: 'Guarded feature rollouts. Errors: `{ "error": { "code", "message", "details?", "requestId" } }`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(opsRoutes(db, metrics));
+  await app.register(flagRoutes(flags));
+  await app.register(auditRoutes(db));
+  await app.register(tokenRoutes(tokens));
+  await app.register(evaluationRoutes(evaluation));
+
+  app.addHook('onClose', async () => {
+    cache.close();
+    await bus.stop();
+  });
+  return app;
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+/** Every environment variable Rampart reads, in one schema (README lists them). */
+const EnvSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+  DATABASE_URL: z.string().url().optional(),
+  RAMPART_DATA_DIR: z.string().default('./.rampart'),
+  RAMPART_ADMIN_TOKEN: z.string().min(32, 'RAMPART_ADMIN_TOKEN needs at least 32 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RAMPART_PG_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  RAMPART_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  RAMPART_RATE_LIMIT_ADMIN: z.coerce.number().int().min(0).default(600),
+  RAMPART_RATE_LIMIT_SDK: z.coerce.number().int().min(0).default(120_000),
+  RAMPART_CONFIG_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(60_000),
+  RAMPART_TRUST_PROXY: bool.default(false),
+});
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly adminToken: string | undefined;
+  readonly logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  readonly pgPoolMax: number;
+  readonly bodyLimitBytes: number;
+  /** Requests per minute per token (or per address without one); 0 turns the limit off. */
+  readonly rateLimitAdmin: number;
+  readonly rateLimitSdk: number;
+  /** Upper bound on how stale another replica's flag config can be if a notification is lost. */
+  readonly configCacheTtlMs: number;
+  readonly trustProxy: boolean;
+  /** Env of the process, for the `FEATURE_<KEY>` master switch. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.RAMPART_DATA_DIR,
+    adminToken: e.RAMPART_ADMIN_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    pgPoolMax: e.RAMPART_PG_POOL_MAX,
+    bodyLimitBytes: e.RAMPART_BODY_LIMIT_BYTES,
+    rateLimitAdmin: e.RAMPART_RATE_LIMIT_ADMIN,
+    rateLimitSdk: e.RAMPART_RATE_LIMIT_SDK,
+    configCacheTtlMs: e.RAMPART_CONFIG_CACHE_TTL_MS,
+    trustProxy: e.RAMPART_TRUST_PROXY,
+    env,
+  };
+}

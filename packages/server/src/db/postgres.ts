@@ -1,0 +1,113 @@
+import pg from 'pg';
+import type { Database, Queryable } from './database.js';
+
+export interface PostgresOptions {
+  readonly url: string;
+  readonly poolMax?: number;
+  /** Called when the listener connection fails; it reconnects by itself. */
+  readonly onListenerError?: (err: Error) => void;
+}
+
+/** PostgreSQL through a connection pool, plus one dedicated connection for LISTEN. */
+export async function openPostgres(options: PostgresOptions): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolMax ?? 10,
+    connectionTimeoutMillis: 5_000,
+    // Rampart is an internal service: fail fast rather than hang when the database is gone.
+    query_timeout: 30_000,
+  });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const listeners = new Map<string, Set<(payload: string) => void>>();
+  let listener: pg.Client | undefined;
+  let listenerStarting: Promise<pg.Client> | undefined;
+  let closed = false;
+
+  async function connectListener(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: options.url });
+    client.on('notification', (msg) => {
+      for (const fn of listeners.get(msg.channel) ?? []) fn(msg.payload ?? '');
+    });
+    client.on('error', (err) => {
+      options.onListenerError?.(err);
+      listener = undefined;
+      listenerStarting = undefined;
+      client.end().catch(() => {});
+      if (!closed && listeners.size > 0) setTimeout(() => void ensureListener().catch(() => {}), 1_000).unref();
+    });
+    await client.connect();
+    for (const channel of listeners.keys()) await client.query(`LISTEN ${quoteIdent(channel)}`);
+    listener = client;
+    return client;
+  }
+
+  function ensureListener(): Promise<pg.Client> {
+    if (listener) return Promise.resolve(listener);
+    listenerStarting ??= connectListener().catch((err: unknown) => {
+      listenerStarting = undefined;
+      throw err;
+    });
+    return listenerStarting;
+  }
+
+  const query = async <T>(q: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]) =>
+    (await q.query(sql, params ? [...params] : undefined)).rows as T[];
+
+  return {
+    driver: 'postgres',
+    query: (sql, params) => query(pool, sql, params),
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({
+          query: (sql, params) => query(client, sql, params),
+          exec: async (sql) => {
+            await client.query(sql);
+          },
+        } satisfies Queryable);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async listen(channel, onPayload) {
+      let set = listeners.get(channel);
+      const isNew = !set;
+      if (!set) {
+        set = new Set();
+        listeners.set(channel, set);
+      }
+      set.add(onPayload);
+      const client = await ensureListener();
+      if (isNew && client !== undefined) await client.query(`LISTEN ${quoteIdent(channel)}`);
+      return async () => {
+        set.delete(onPayload);
+        if (set.size === 0) {
+          listeners.delete(channel);
+          await listener?.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => {});
+        }
+      };
+    },
+    async ping() {
+      await pool.query('select 1');
+    },
+    async close() {
+      closed = true;
+      await listener?.end().catch(() => {});
+      await pool.end();
+    },
+  };
+}
+
+function quoteIdent(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}

@@ -1,0 +1,45 @@
+/**
+ * The one error catalog. Codes are stable and never reused: clients, the CLI and scripts
+ * branch on them. docs/errors.md lists every code; a test keeps the two in step.
+ */
+export const ERROR_CATALOG = {
+  VALIDATION_ERROR: { status: 400, message: 'The request does not match the schema.' },
+  INVALID_JSON: { status: 400, message: 'The request body is not valid JSON.' },
+  INVALID_FLAG_KEY: { status: 400, message: 'Flag keys match ^[a-z0-9][a-z0-9_.-]{0,127}$.' },
+  ALLOWLIST_TOO_LARGE: { status: 400, message: 'An allowlist holds at most 10 000 ids.' },
+  INVALID_IF_MATCH: { status: 400, message: 'If-Match must be a quoted flag version, e.g. "3".' },
+  TOKEN_MISSING: { status: 401, message: 'Send a token: Authorization: Bearer <token>.' },
+  TOKEN_INVALID: { status: 401, message: 'The token is unknown or revoked.' },
+  FORBIDDEN: { status: 403, message: 'Your role may not do this.' },
+  NOT_FOUND: { status: 404, message: 'No such route.' },
+  FLAG_NOT_FOUND: { status: 404, message: 'No such flag.' },
+  TOKEN_NOT_FOUND: { status: 404, message: 'No such token.' },
+  FLAG_EXISTS: { status: 409, message: 'A flag with this key exists.' },
+  VERSION_CONFLICT: { status: 409, message: 'The flag changed since you read it; reload and retry.' },
+  LAST_SUPER_ADMIN: { status: 409, message: 'Revoking this token would leave no SUPER_ADMIN.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send application/json.' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the Retry-After seconds.' },
+  INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side.' },
+  DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unreachable; retry shortly.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details?: unknown,
+  ) {
+    super(message ?? ERROR_CATALOG[code].message);
+    this.name = 'AppError';
+    this.status = ERROR_CATALOG[code].status;
+  }
+}
+
+/** The wire shape of every error (design §8). */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown; requestId: string };
+}

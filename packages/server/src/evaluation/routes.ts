@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { AppError } from '../errors.js';
+import { errorResponses, FlagKey, KeyParams } from '../http/schemas.js';
+import type { EvaluationService, FlagEvaluation } from './service.js';
+
+const tags = ['evaluation'];
+
+/** Context from a query string: every parameter is an attribute, `id` the default subject id. */
+const ContextQuery = z
+  .record(z.string().max(64), z.string().max(256))
+  .refine((q) => Object.keys(q).length <= 32, 'at most 32 attributes')
+  .describe('Context attributes, e.g. ?id=passenger-42&passengerId=passenger-42');
+
+const ContextBody = z
+  .record(z.string().max(64), z.union([z.string().max(256), z.number(), z.boolean()]))
+  .refine((c) => Object.keys(c).length <= 32, 'at most 32 attributes');
+
+const Result = z.object({
+  flag: z.string(),
+  value: z.boolean(),
+  reason: z.string(),
+  version: z.number().nullable(),
+  bucket: z.number().optional(),
+  errorCode: z.string().optional(),
+  errorMessage: z.string().optional(),
+});
+
+const ManyResponse = z.object({ flags: z.record(z.string(), Result) });
+
+const strip = (r: FlagEvaluation) => r;
+
+export function evaluationRoutes(evaluation: EvaluationService): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get('/api/evaluate/:key', {
+      config: { access: 'sdk', rateLimitClass: 'sdk' },
+      schema: {
+        tags,
+        summary: 'Evaluate one flag for a subject',
+        params: KeyParams,
+        querystring: ContextQuery,
+        response: { 200: Result, ...errorResponses },
+      },
+      handler: async (req) => {
+        const result = await evaluation.evaluate(req.params.key, req.query);
+        if (result.reason === 'FLAG_NOT_FOUND') throw new AppError('FLAG_NOT_FOUND', `No flag named ${req.params.key}.`);
+        return strip(result);
+      },
+    });
+
+    app.post('/api/evaluate', {
+      config: { access: 'sdk', rateLimitClass: 'sdk' },
+      schema: {
+        tags,
+        summary: 'Evaluate every flag, or the named ones, for one context',
+        body: z.object({ context: ContextBody, flags: z.array(FlagKey).max(1000).optional() }).strict(),
+        response: { 200: ManyResponse, ...errorResponses },
+      },
+      handler: async (req) => ({ flags: await evaluation.evaluateMany(req.body.context, req.body.flags) }),
+    });
+
+    app.get('/api/flags', {
+      config: { access: 'sdk', rateLimitClass: 'sdk' },
+      schema: {
+        tags,
+        summary: 'All flags for one subject (the chat checklist’s /flags)',
+        querystring: ContextQuery,
+        response: { 200: ManyResponse, ...errorResponses },
+      },
+      handler: async (req) => ({ flags: await evaluation.evaluateMany(req.query) }),
+    });
+  };
+}

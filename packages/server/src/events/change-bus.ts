@@ -1,0 +1,57 @@
+import { EventEmitter } from 'node:events';
+import type { Database, Queryable } from '../db/database.js';
+
+export type ChangeEvent =
+  | { readonly kind: 'flag'; readonly key: string; readonly version: number }
+  | { readonly kind: 'tokens' };
+
+const CHANNEL = 'rampart_changes';
+
+/**
+ * Tells every replica that something changed. Writers `publish` inside their transaction
+ * (Postgres delivers NOTIFY only on commit, so nobody hears of a change that rolled back),
+ * then `emitLocal` right after commit so this replica never serves a stale config even for
+ * the milliseconds the notification takes. Other replicas hear it through LISTEN.
+ */
+export class ChangeBus {
+  private readonly emitter = new EventEmitter();
+  private unlisten: (() => Promise<void>) | undefined;
+
+  constructor(private readonly db: Database) {
+    this.emitter.setMaxListeners(0);
+  }
+
+  async start(): Promise<void> {
+    this.unlisten = await this.db.listen(CHANNEL, (payload) => {
+      const event = parse(payload);
+      if (event) this.emitter.emit('change', event);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.unlisten?.();
+    this.unlisten = undefined;
+  }
+
+  async publish(tx: Queryable, event: ChangeEvent): Promise<void> {
+    await tx.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify(event)]);
+  }
+
+  emitLocal(event: ChangeEvent): void {
+    this.emitter.emit('change', event);
+  }
+
+  subscribe(fn: (event: ChangeEvent) => void): () => void {
+    this.emitter.on('change', fn);
+    return () => this.emitter.off('change', fn);
+  }
+}
+
+function parse(payload: string): ChangeEvent | undefined {
+  try {
+    const e = JSON.parse(payload) as ChangeEvent;
+    return e && (e.kind === 'flag' || e.kind === 'tokens') ? e : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,129 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { AppError } from '../errors.js';
+import { changeContext, rolloutFrom } from '../http/context.js';
+import { ifMatchVersion, setEtag } from '../http/preconditions.js';
+import { errorResponses, KeyParams } from '../http/schemas.js';
+import {
+  AllowlistBody,
+  AllowlistResponse,
+  ArchiveBody,
+  ChangeResponse,
+  CreateFlagBody,
+  FlagListResponse,
+  FlagResponse,
+  ListQuery,
+  UpdateFlagBody,
+  flagJson,
+} from './schemas.js';
+import type { FlagService } from './service.js';
+
+const tags = ['flags'];
+
+export function flagRoutes(flags: FlagService): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get('/api/admin/feature-flags', {
+      config: { access: 'viewer' },
+      schema: { tags, summary: 'List flags', querystring: ListQuery, response: { 200: FlagListResponse, ...errorResponses } },
+      handler: async (req) => {
+        const list = await flags.list({ search: req.query.q, includeArchived: req.query.includeArchived === 'true' });
+        return { flags: list.map((f) => flagJson(f, false)), total: list.length };
+      },
+    });
+
+    app.post('/api/admin/feature-flags', {
+      config: { access: 'operator' },
+      schema: { tags, summary: 'Create a flag', body: CreateFlagBody, response: { 201: FlagResponse, ...errorResponses } },
+      handler: async (req, reply) => {
+        const { reason, rolloutPercentage: _p, rolloutBasisPoints: _b, ...rest } = req.body;
+        const flag = await flags.create(changeContext(req, reason), { ...rest, rolloutBasisPoints: rolloutFrom(req.body) });
+        setEtag(reply, flag.version);
+        reply.header('location', `/api/admin/feature-flags/${flag.key}`).code(201);
+        return flagJson(flag);
+      },
+    });
+
+    app.get('/api/admin/feature-flags/:key', {
+      config: { access: 'viewer' },
+      schema: { tags, summary: 'One flag, with its ETag', params: KeyParams, response: { 200: FlagResponse, ...errorResponses } },
+      handler: async (req, reply) => {
+        const flag = await flags.get(req.params.key);
+        if (!flag || flag.archivedAt) throw new AppError('FLAG_NOT_FOUND', `No flag named ${req.params.key}.`);
+        setEtag(reply, flag.version);
+        return flagJson(flag);
+      },
+    });
+
+    app.put('/api/admin/feature-flags/:key', {
+      config: { access: 'operator' },
+      schema: {
+        tags,
+        summary: 'Change any subset of a flag’s fields (If-Match honoured)',
+        description: 'The runbook’s level-1 rollback works as written: `{"enabled":false,"rolloutPercentage":0}`.',
+        params: KeyParams,
+        body: UpdateFlagBody,
+        response: { 200: ChangeResponse, ...errorResponses },
+      },
+      handler: async (req, reply) => {
+        const expected = ifMatchVersion(req);
+        const { reason, rolloutPercentage: _p, rolloutBasisPoints: _b, ...rest } = req.body;
+        const result = await flags.update(
+          changeContext(req, reason),
+          req.params.key,
+          { ...rest, rolloutBasisPoints: rolloutFrom(req.body) },
+          expected,
+        );
+        setEtag(reply, result.flag.version);
+        return { ...flagJson(result.flag), changed: result.changed };
+      },
+    });
+
+    app.delete('/api/admin/feature-flags/:key', {
+      config: { access: 'operator' },
+      schema: {
+        tags,
+        summary: 'Archive a flag (it evaluates as FLAG_NOT_FOUND afterwards)',
+        params: KeyParams,
+        body: ArchiveBody,
+        response: { 200: ChangeResponse, ...errorResponses },
+      },
+      handler: async (req) => {
+        const result = await flags.archive(changeContext(req, req.body?.reason), req.params.key, ifMatchVersion(req));
+        return { ...flagJson(result.flag), changed: result.changed };
+      },
+    });
+
+    app.post('/api/admin/feature-flags/:key/allowlist', {
+      config: { access: 'operator' },
+      schema: {
+        tags,
+        summary: 'Add ids to the allowlist (idempotent)',
+        params: KeyParams,
+        body: AllowlistBody,
+        response: { 200: AllowlistResponse, ...errorResponses },
+      },
+      handler: async (req, reply) => {
+        const r = await flags.addToAllowlist(changeContext(req, req.body.reason), req.params.key, req.body.ids, ifMatchVersion(req));
+        setEtag(reply, r.flag.version);
+        const added = r.flag.allowlist.length - (r.before?.allowlist.length ?? 0);
+        return { key: r.flag.key, changed: r.changed, added, allowlistCount: r.flag.allowlist.length, version: r.flag.version };
+      },
+    });
+
+    app.delete('/api/admin/feature-flags/:key/allowlist', {
+      config: { access: 'operator' },
+      schema: {
+        tags,
+        summary: 'Remove ids from the allowlist (idempotent)',
+        params: KeyParams,
+        body: AllowlistBody,
+        response: { 200: AllowlistResponse, ...errorResponses },
+      },
+      handler: async (req, reply) => {
+        const r = await flags.removeFromAllowlist(changeContext(req, req.body.reason), req.params.key, req.body.ids, ifMatchVersion(req));
+        setEtag(reply, r.flag.version);
+        const removed = (r.before?.allowlist.length ?? 0) - r.flag.allowlist.length;
+        return { key: r.flag.key, changed: r.changed, removed, allowlistCount: r.flag.allowlist.length, version: r.flag.version };
+      },
+    });
+  };
+}

@@ -1,0 +1,33 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
+
+export interface RateLimits {
+  /** Requests per minute per token on admin routes (and per address for failed attempts). */
+  readonly admin: number;
+  /** Requests per minute per token on evaluation and SDK routes. */
+  readonly sdk: number;
+}
+
+function limitFor(request: FastifyRequest, limits: RateLimits): number {
+  return request.routeOptions.config.rateLimitClass === 'sdk' && !request.authError ? limits.sdk : limits.admin;
+}
+
+/**
+ * Per-token limits, per-address for callers without a valid token. 429 carries Retry-After
+ * and the usual error body. Health, readiness and metrics are never limited.
+ */
+export async function installRateLimit(app: FastifyInstance, limits: RateLimits): Promise<void> {
+  await app.register(rateLimit, {
+    global: true,
+    timeWindow: 60_000,
+    max: (request) => limitFor(request, limits),
+    keyGenerator: (request) => (request.identity ? `t:${request.identity.tokenId}` : `a:${request.ip}`),
+    allowList: (request) =>
+      request.routeOptions.config.access === 'public' || request.routeOptions.config.access === undefined || limitFor(request, limits) === 0,
+    errorResponseBuilder: (_request, ctx) =>
+      Object.assign(new AppError('RATE_LIMITED', `Rate limit of ${ctx.max} requests per minute exceeded; retry in ${ctx.after}.`), {
+        statusCode: 429,
+      }),
+  });
+}
