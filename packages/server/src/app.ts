@@ -24,6 +24,8 @@ import { loadSubjectHasher } from './ops/subject-hash.js';
 export interface AppDeps {
   /** An open, migrated database. The app does not close it: whoever opened it does. */
   readonly db: Database;
+  /** Where JSON logs go (default stdout); tests pass a stream to read them. */
+  readonly logStream?: NodeJS.WritableStream;
 }
 
 export interface Services {
@@ -49,7 +51,7 @@ export const API_VERSION = '0.1.0';
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const { db } = deps;
   const app = Fastify({
-    logger: loggerOptions(config.logLevel),
+    logger: loggerOptions(config.logLevel, deps.logStream),
     genReqId: requestIdFor,
     requestIdHeader: false,
     // Per-request lines come from our onResponse hook, which keeps subject ids out of them.

@@ -29,8 +29,10 @@ export class ChangeBus {
   }
 
   async stop(): Promise<void> {
-    await this.unlisten?.();
+    const unlisten = this.unlisten;
     this.unlisten = undefined;
+    // Stopping after the database went away is normal during shutdown: nothing left to unlisten.
+    await unlisten?.().catch(() => {});
   }
 
   async publish(tx: Queryable, event: ChangeEvent): Promise<void> {

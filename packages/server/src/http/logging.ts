@@ -16,9 +16,10 @@ export function requestIdFor(req: IncomingMessage): string {
  * JSON logs via pino. URLs are logged without their query string, because evaluation
  * requests carry subject ids there (`?id=passenger-42`), and auth headers are never logged.
  */
-export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+export function loggerOptions(level: string, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
   return {
     level,
+    ...(stream ? { stream } : {}),
     base: { service: 'rampart' },
     redact: ['req.headers.authorization', 'headers.authorization'],
     serializers: {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { inject } from 'vitest';
 import type { Database, DriverName } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { openPglite } from '../../src/db/pglite.js';
 import { openPostgres } from '../../src/db/postgres.js';
-import { PG_ADMIN_URL, TEMPLATE_DB, pgEnabled, withDatabase } from './pg-urls.js';
+import { PG_ADMIN_URL, pgEnabled, withDatabase } from './pg-urls.js';
 
 /** The drivers every store-facing suite runs against: `describe.each(DRIVERS)`. */
 export const DRIVERS: DriverName[] = pgEnabled() ? ['pglite', 'postgres'] : ['pglite'];
@@ -30,14 +31,16 @@ export async function createTestDatabase(driver: DriverName): Promise<TestDataba
       drop: () => db.close(),
     };
   }
-  const name = `rampart_test_${randomBytes(6).toString('hex')}`;
+  const template = inject('pgTemplate');
+  // Named after the run (the template's pid part) so a crashed run's copies are cleaned up later.
+  const name = `${template.replace(/_template$/, '')}_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
   try {
     // Two workers copying the template at once make Postgres refuse one: retry briefly.
     for (let attempt = 0; ; attempt++) {
       try {
-        await admin.query(`create database ${name} template ${TEMPLATE_DB}`);
+        await admin.query(`create database ${name} template ${template}`);
         break;
       } catch (err) {
         if (attempt >= 20 || !/being accessed by other users/.test((err as Error).message)) throw err;

@@ -1,13 +1,20 @@
 import pg from 'pg';
+import type { TestProject } from 'vitest/node';
 import { migrate } from '../../src/db/migrate.js';
 import { openPostgres } from '../../src/db/postgres.js';
-import { PG_ADMIN_URL, TEMPLATE_DB, pgEnabled, withDatabase } from './pg-urls.js';
+import { PG_ADMIN_URL, TEST_DB_PREFIX, pgEnabled, templateName, withDatabase } from './pg-urls.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgTemplate: string;
+  }
+}
 
 /**
  * Migrates one template database on the real PostgreSQL once per run; each test file then
  * copies it (CREATE DATABASE ... TEMPLATE), which is much faster than migrating again.
  */
-export default async function setup(): Promise<() => Promise<void>> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (!pgEnabled()) return async () => {};
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   try {
@@ -18,23 +25,38 @@ export default async function setup(): Promise<() => Promise<void>> {
         `(${(err as Error).message}). Start PostgreSQL, or point RAMPART_TEST_PG_URL at one.`,
     );
   }
-  await dropTestDatabases(admin);
-  await admin.query(`create database ${TEMPLATE_DB}`);
-  const db = await openPostgres({ url: withDatabase(TEMPLATE_DB) });
+  await dropDatabases(admin, (pid) => !isAlive(pid));
+  const template = templateName(process.pid);
+  await admin.query(`create database ${template}`);
+  const db = await openPostgres({ url: withDatabase(template) });
   await migrate(db);
   await db.close();
   await admin.end();
+  project.provide('pgTemplate', template);
   return async () => {
     const c = new pg.Client({ connectionString: PG_ADMIN_URL });
     await c.connect();
-    await dropTestDatabases(c);
+    await dropDatabases(c, (pid) => pid === process.pid);
     await c.end();
   };
 }
 
-async function dropTestDatabases(client: pg.Client): Promise<void> {
-  const { rows } = await client.query<{ datname: string }>(
-    `select datname from pg_database where datname like 'rampart_test_%'`,
-  );
-  for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
+/** Drops test databases whose run matches; leftovers of killed runs are cleaned next time. */
+async function dropDatabases(client: pg.Client, ofRun: (pid: number) => boolean): Promise<void> {
+  const { rows } = await client.query<{ datname: string }>(`select datname from pg_database where datname like $1`, [
+    `${TEST_DB_PREFIX}%`,
+  ]);
+  for (const { datname } of rows) {
+    const pid = Number(datname.slice(TEST_DB_PREFIX.length).split('_')[0]);
+    if (Number.isInteger(pid) && ofRun(pid)) await client.query(`drop database if exists "${datname}" with (force)`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
