@@ -61,7 +61,7 @@ export function tokenRoutes(tokens: TokenService): FastifyPluginAsyncZod {
         tags,
         summary: 'Revoke a token; it stops working on the next request',
         params: z.object({ id: z.string().min(1).max(64) }),
-        body: z.object({ reason: Reason.optional() }).strict().optional(),
+        body: z.object({ reason: Reason.optional() }).strict().nullish(),
         response: { 200: TokenSchema, ...errorResponses },
       },
       handler: async (req) => tokenJson(await tokens.revoke(changeContext(req, req.body?.reason), req.params.id)),

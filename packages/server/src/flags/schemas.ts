@@ -36,7 +36,7 @@ export const UpdateFlagBody = z
 
 export const AllowlistBody = z.object({ ids: z.array(SubjectId).min(1).max(10_000), reason: Reason.optional() }).strict();
 
-export const ArchiveBody = z.object({ reason: Reason.optional() }).strict().optional();
+export const ArchiveBody = z.object({ reason: Reason.optional() }).strict().nullish();
 
 export const ListQuery = z
   .object({
