@@ -14,7 +14,7 @@ import { createEvaluationService } from './evaluation/service.js';
 import { ChangeBus } from './events/change-bus.js';
 import { flagRoutes } from './flags/routes.js';
 import { createFlagService, type FlagService } from './flags/service.js';
-import { installErrorHandling } from './http/error-handler.js';
+import { installErrorHandling, sendError, toAppError } from './http/error-handler.js';
 import { installRequestTracking, loggerOptions, requestIdFor } from './http/logging.js';
 import { installRateLimit } from './http/rate-limit.js';
 import { createMetrics } from './ops/metrics.js';
@@ -59,7 +59,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
+    // Flag keys may be 128 characters; Fastify's default path-parameter limit is 100.
+    routerOptions: { maxParamLength: 512 },
+    // A malformed URL (broken percent-encoding) still gets the standard error body.
+    frameworkErrors: (error, request, reply) => sendError(request, reply, toAppError(error)),
   });
+  // Fastify parses text/plain by default; Rampart speaks JSON only, so anything else is a 415.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   // Responses are built from trusted internal types; plain JSON.stringify keeps the hot path lean.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Database } from '../db/database.js';
-import { errorResponses, KeyParams } from '../http/schemas.js';
+import { errorResponses, KeyParams, Text } from '../http/schemas.js';
 import { listAudit, type AuditEvent } from './store.js';
 
 const tags = ['audit'];
@@ -14,9 +14,9 @@ const PageQuery = z
   .strict();
 
 const AllQuery = PageQuery.extend({
-  flag: z.string().max(128).optional(),
-  actor: z.string().max(200).optional(),
-  action: z.string().max(64).optional(),
+  flag: Text(128).optional(),
+  actor: Text(200).optional(),
+  action: Text(64).optional(),
 }).strict();
 
 const AuditEventSchema = z.object({

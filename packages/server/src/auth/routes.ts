@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { changeContext } from '../http/context.js';
-import { errorResponses, Reason } from '../http/schemas.js';
+import { errorResponses, Reason, Text } from '../http/schemas.js';
 import { ROLES } from './roles.js';
 import type { TokenService } from './token-service.js';
 import type { TokenRow } from './token-store.js';
@@ -19,7 +19,7 @@ const TokenSchema = z.object({
 });
 
 const CreateTokenBody = z
-  .object({ name: z.string().min(1).max(100), role: z.enum(ROLES), reason: Reason.optional() })
+  .object({ name: Text(100).min(1), role: z.enum(ROLES), reason: Reason.optional() })
   .strict();
 
 const tokenJson = (t: TokenRow) => ({

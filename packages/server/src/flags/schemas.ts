@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Allowlist, BasisPoints, FlagKey, Percentage, Reason, SubjectId } from '../http/schemas.js';
+import { Allowlist, BasisPoints, FlagKey, Percentage, Reason, SubjectId, Text } from '../http/schemas.js';
 import type { FlagRecord } from './store.js';
 
 const Stickiness = z.string().min(1).max(64).regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'an attribute name');
@@ -12,11 +12,11 @@ const rolloutFields = {
 export const CreateFlagBody = z
   .object({
     key: FlagKey,
-    description: z.string().max(1000).optional(),
+    description: Text(1000).optional(),
     enabled: z.boolean().optional(),
     ...rolloutFields,
     allowlist: Allowlist.optional(),
-    salt: z.string().min(1).max(128).optional(),
+    salt: Text(128).min(1).optional(),
     stickiness: Stickiness.optional(),
     reason: Reason.optional(),
   })
@@ -24,11 +24,11 @@ export const CreateFlagBody = z
 
 export const UpdateFlagBody = z
   .object({
-    description: z.string().max(1000).optional(),
+    description: Text(1000).optional(),
     enabled: z.boolean().optional(),
     ...rolloutFields,
     allowlist: Allowlist.optional(),
-    salt: z.string().min(1).max(128).optional(),
+    salt: Text(128).min(1).optional(),
     stickiness: Stickiness.optional(),
     reason: Reason.optional(),
   })
@@ -40,7 +40,7 @@ export const ArchiveBody = z.object({ reason: Reason.optional() }).strict().null
 
 export const ListQuery = z
   .object({
-    q: z.string().max(200).optional().describe('search in key and description'),
+    q: Text(200).optional().describe('search in key and description'),
     includeArchived: z.enum(['true', 'false']).optional(),
   })
   .strict();

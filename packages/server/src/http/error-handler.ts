@@ -11,6 +11,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_ERROR',
   FST_ERR_VALIDATION: 'VALIDATION_ERROR',
+  FST_ERR_BAD_URL: 'VALIDATION_ERROR',
 };
 
 export function toAppError(err: unknown): AppError {
@@ -46,6 +47,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: App
       requestId: request.id,
     },
   };
+  // Errors raised before the hooks ran (a malformed URL) still carry the request id.
+  reply.header('x-request-id', request.id);
   if (err.code === 'DATABASE_UNAVAILABLE') reply.header('retry-after', '5');
   return reply.code(err.status).type('application/json').send(body);
 }

@@ -1,6 +1,12 @@
 import { FLAG_KEY_PATTERN, MAX_ALLOWLIST, percentageToBasisPoints } from '@rampart/core';
 import { z } from 'zod';
 
+/**
+ * Text that will be stored. PostgreSQL text cannot hold NUL, so it is refused at the edge
+ * with a 400 instead of failing in the database.
+ */
+export const Text = (max: number) => z.string().max(max).regex(/^[^\u0000]*$/, 'must not contain NUL characters');
+
 /** Shared building blocks for request and response schemas. */
 export const FlagKey = z
   .string()
@@ -9,7 +15,7 @@ export const FlagKey = z
 
 export const KeyParams = z.object({ key: FlagKey });
 
-export const SubjectId = z.string().min(1).max(256).describe('A subject id, e.g. a passenger id');
+export const SubjectId = Text(256).min(1).describe('A subject id, e.g. a passenger id');
 
 export const Percentage = z
   .number()
@@ -22,7 +28,7 @@ export const BasisPoints = z.number().int().min(0).max(10_000).describe('percent
 
 export const Allowlist = z.array(SubjectId).max(MAX_ALLOWLIST);
 
-export const Reason = z.string().max(1000).describe('Why: recorded in the audit trail');
+export const Reason = Text(1000).describe('Why: recorded in the audit trail');
 
 export const ErrorResponse = z
   .object({
