@@ -21,7 +21,9 @@ const BEARER = /^Bearer\s+(\S{1,512})$/i;
 /**
  * Two steps, so the rate limiter can sit between them: identify (who is this?) runs first and
  * never rejects; enforce (may they?) runs after the limiter, so failed attempts are counted
- * against the caller's address before they are refused.
+ * against the caller's address before they are refused. Enforcement happens before the body
+ * is parsed or validated: a caller without the right token learns nothing about the schema
+ * and costs no parsing.
  */
 export function installAuth(app: FastifyInstance, tokens: TokenService): void {
   app.decorateRequest('identity', undefined);
@@ -56,7 +58,7 @@ export function installAuth(app: FastifyInstance, tokens: TokenService): void {
     tokens.noteUse(identity);
   });
 
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preParsing', async (request) => {
     const access = request.routeOptions.config.access;
     if (!access || access === 'public') return;
     if (request.authError) throw request.authError;

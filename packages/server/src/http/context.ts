@@ -15,7 +15,7 @@ export function rolloutFrom(body: { rolloutPercentage?: number | undefined; roll
   const fromPct = body.rolloutPercentage === undefined ? undefined : percentageToBasisPoints(body.rolloutPercentage);
   if (fromPct !== undefined && body.rolloutBasisPoints !== undefined && fromPct !== body.rolloutBasisPoints) {
     throw new AppError('VALIDATION_ERROR', 'rolloutPercentage and rolloutBasisPoints disagree.', [
-      { path: 'rolloutPercentage', message: 'disagrees with rolloutBasisPoints' },
+      { path: 'body.rolloutPercentage', message: 'disagrees with rolloutBasisPoints' },
     ]);
   }
   return fromPct ?? body.rolloutBasisPoints;

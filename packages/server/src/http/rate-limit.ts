@@ -22,7 +22,12 @@ export async function installRateLimit(app: FastifyInstance, limits: RateLimits)
     global: true,
     timeWindow: 60_000,
     max: (request) => limitFor(request, limits),
-    keyGenerator: (request) => (request.identity ? `t:${request.identity.tokenId}` : `a:${request.ip}`),
+    // Admin and SDK traffic count separately: evaluating in a loop must not lock a person out
+    // of the admin API.
+    keyGenerator: (request) =>
+      request.identity
+        ? `${request.routeOptions.config.rateLimitClass ?? 'admin'}:t:${request.identity.tokenId}`
+        : `a:${request.ip}`,
     allowList: (request) =>
       request.routeOptions.config.access === 'public' || request.routeOptions.config.access === undefined || limitFor(request, limits) === 0,
     errorResponseBuilder: (_request, ctx) =>

@@ -1,0 +1,102 @@
+// HTTP evaluation throughput: Rampart's GET /api/evaluate/:key and GET /api/flags against a
+// bare Fastify route (the floor), on loopback, with autocannon, in the same run.
+// Each server runs in its own process; autocannon runs in this one.
+// stdout: the markdown report; stderr: progress.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const quick = process.argv.includes('--quick');
+const DURATION = quick ? 3 : 10;
+const CONNECTIONS = 50;
+const root = fileURLToPath(new URL('..', import.meta.url));
+const ADMIN = 'rpt_bench-admin-token-0123456789abcdefghij';
+
+function startProcess(args, env, ready) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const found = ready(out);
+      if (found) resolve({ child, ...found });
+    });
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited early (${code}): ${out}`)));
+  });
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  });
+}
+
+async function load(name, url, headers) {
+  // A short warm-up so the JIT and caches settle before the measured run.
+  await autocannon({ url, connections: CONNECTIONS, duration: 2, headers });
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers });
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  console.error(`${name}: ${Math.round(r.requests.average)} req/s, p99 ${r.latency.p99} ms`);
+  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total };
+}
+
+const dataDir = mkdtempSync(join(os.tmpdir(), 'rampart-bench-'));
+const results = [];
+let floor;
+let rampart;
+try {
+  floor = await startProcess(['bench/fixtures/bare-fastify.mjs'], {}, (out) => (/^(\d+)\n/.test(out) ? { port: Number(out.trim()) } : undefined));
+  results.push(await load('bare Fastify route (floor)', `http://127.0.0.1:${floor.port}/api/evaluate/passenger_favorites_matching?id=passenger-42`, {}));
+  await stop(floor.child);
+  floor = undefined;
+
+  rampart = await startProcess(
+    ['packages/server/bin/rampart.js', 'serve'],
+    { PORT: '0', RAMPART_DATA_DIR: dataDir, RAMPART_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn', RAMPART_RATE_LIMIT_SDK: '0' },
+    (out) => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      return m ? { url: m[1] } : undefined;
+    },
+  );
+  const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+  const post = async (path, body) => {
+    const res = await fetch(rampart.url + path, { method: 'POST', headers: admin, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const beta = Array.from({ length: 10 }, (_, i) => `pass_beta_${String(i + 1).padStart(3, '0')}_2026`);
+  await post('/api/admin/feature-flags', { key: 'passenger_favorites_matching', enabled: true, rolloutPercentage: 10, allowlist: beta });
+  for (let i = 0; i < 9; i++) await post('/api/admin/feature-flags', { key: `other_flag_${i}`, enabled: true, rolloutPercentage: 50 });
+  const { token } = await post('/api/admin/tokens', { name: 'bench', role: 'SDK' });
+  const sdk = { authorization: `Bearer ${token}` };
+  results.push(await load('Rampart GET /api/evaluate/:key', `${rampart.url}/api/evaluate/passenger_favorites_matching?id=passenger-42`, sdk));
+  results.push(await load('Rampart GET /api/flags (10 flags)', `${rampart.url}/api/flags?id=passenger-42`, sdk));
+} finally {
+  if (floor) await stop(floor.child);
+  if (rampart) await stop(rampart.child);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+const version = (pkg) => JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const base = results[0].rps;
+const lines = [
+  `Machine: ${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ` +
+    `Fastify ${version('fastify')}, autocannon ${version('autocannon')}. ` +
+    `${CONNECTIONS} connections, ${DURATION} s per run after a 2 s warm-up, loopback; servers in their own processes, ` +
+    `Rampart on the embedded PGlite with an SDK token, the flag config served from memory.`,
+  '',
+  '| target | req/s | vs floor | p50 ms | p99 ms | requests |',
+  '|---|---:|---:|---:|---:|---:|',
+  ...results.map(
+    (r) => `| ${r.name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${Math.round((r.rps / base) * 100)} % | ${r.p50} | ${r.p99} | ${r.total.toLocaleString('en-US')} |`,
+  ),
+];
+process.stdout.write(lines.join('\n') + '\n');
