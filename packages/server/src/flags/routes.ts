@@ -92,38 +92,29 @@ export function flagRoutes(flags: FlagService): FastifyPluginAsyncZod {
       },
     });
 
-    app.post('/api/admin/feature-flags/:key/allowlist', {
-      config: { access: 'operator' },
-      schema: {
-        tags,
-        summary: 'Add ids to the allowlist (idempotent)',
-        params: KeyParams,
-        body: AllowlistBody,
-        response: { 200: AllowlistResponse, ...errorResponses },
-      },
-      handler: async (req, reply) => {
-        const r = await flags.addToAllowlist(changeContext(req, req.body.reason), req.params.key, req.body.ids, ifMatchVersion(req));
-        setEtag(reply, r.flag.version);
-        const added = r.flag.allowlist.length - (r.before?.allowlist.length ?? 0);
-        return { key: r.flag.key, changed: r.changed, added, allowlistCount: r.flag.allowlist.length, version: r.flag.version };
-      },
-    });
-
-    app.delete('/api/admin/feature-flags/:key/allowlist', {
-      config: { access: 'operator' },
-      schema: {
-        tags,
-        summary: 'Remove ids from the allowlist (idempotent)',
-        params: KeyParams,
-        body: AllowlistBody,
-        response: { 200: AllowlistResponse, ...errorResponses },
-      },
-      handler: async (req, reply) => {
-        const r = await flags.removeFromAllowlist(changeContext(req, req.body.reason), req.params.key, req.body.ids, ifMatchVersion(req));
-        setEtag(reply, r.flag.version);
-        const removed = (r.before?.allowlist.length ?? 0) - r.flag.allowlist.length;
-        return { key: r.flag.key, changed: r.changed, removed, allowlistCount: r.flag.allowlist.length, version: r.flag.version };
-      },
-    });
+    // POST adds, DELETE removes; both are idempotent and report how many ids actually moved.
+    for (const [method, verb] of [['POST', 'add'], ['DELETE', 'remove']] as const) {
+      app.route({
+        method,
+        url: '/api/admin/feature-flags/:key/allowlist',
+        config: { access: 'operator' },
+        schema: {
+          tags,
+          summary: `${verb === 'add' ? 'Add ids to' : 'Remove ids from'} the allowlist (idempotent)`,
+          params: KeyParams,
+          body: AllowlistBody,
+          response: { 200: AllowlistResponse, ...errorResponses },
+        },
+        handler: async (req, reply) => {
+          const ctx = changeContext(req, req.body.reason);
+          const change = verb === 'add' ? flags.addToAllowlist : flags.removeFromAllowlist;
+          const r = await change(ctx, req.params.key, req.body.ids, ifMatchVersion(req));
+          setEtag(reply, r.flag.version);
+          const moved = Math.abs(r.flag.allowlist.length - (r.before?.allowlist.length ?? 0));
+          const { key, version } = r.flag;
+          return { key, version, changed: r.changed, allowlistCount: r.flag.allowlist.length, [verb === 'add' ? 'added' : 'removed']: moved };
+        },
+      });
+    }
   };
 }

@@ -22,17 +22,8 @@ export const CreateFlagBody = z
   })
   .strict();
 
-export const UpdateFlagBody = z
-  .object({
-    description: Text(1000).optional(),
-    enabled: z.boolean().optional(),
-    ...rolloutFields,
-    allowlist: Allowlist.optional(),
-    salt: Text(128).min(1).optional(),
-    stickiness: Stickiness.optional(),
-    reason: Reason.optional(),
-  })
-  .strict();
+/** PUT: any subset of the create fields, except the key. */
+export const UpdateFlagBody = CreateFlagBody.omit({ key: true }).strict();
 
 export const AllowlistBody = z.object({ ids: z.array(SubjectId).min(1).max(10_000), reason: Reason.optional() }).strict();
 

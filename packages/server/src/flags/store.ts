@@ -1,20 +1,5 @@
 import type { Queryable } from '../db/database.js';
 
-export interface FlagRecord {
-  key: string;
-  description: string;
-  enabled: boolean;
-  rolloutBasisPoints: number;
-  allowlist: string[];
-  salt: string;
-  stickiness: string;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
-  updatedBy: string | null;
-  archivedAt: Date | null;
-}
-
 /** The fields a change can touch; what the audit trail records before and after. */
 export interface FlagState {
   description: string;
@@ -23,6 +8,15 @@ export interface FlagState {
   allowlist: string[];
   salt: string;
   stickiness: string;
+}
+
+export interface FlagRecord extends FlagState {
+  key: string;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  updatedBy: string | null;
+  archivedAt: Date | null;
 }
 
 const COLUMNS = `key, description, enabled, rollout_basis_points as "rolloutBasisPoints", allowlist, salt,
