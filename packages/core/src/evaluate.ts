@@ -26,9 +26,9 @@ export interface RuleInputs {
   readonly bucketOf: (id: string) => number;
 }
 
-const DISABLED: EvaluationResult = Object.freeze({ value: false, reason: 'DISABLED' });
-const NO_SUBJECT: EvaluationResult = Object.freeze({ value: false, reason: 'NO_SUBJECT' });
-const ALLOWLISTED: EvaluationResult = Object.freeze({ value: true, reason: 'ALLOWLIST' });
+export const DISABLED: EvaluationResult = Object.freeze({ value: false, reason: 'DISABLED' });
+export const NO_SUBJECT: EvaluationResult = Object.freeze({ value: false, reason: 'NO_SUBJECT' });
+export const ALLOWLISTED: EvaluationResult = Object.freeze({ value: true, reason: 'ALLOWLIST' });
 
 /**
  * Evaluates a flag for a context (design §3, first match wins). Never throws: an unknown or
@@ -59,7 +59,11 @@ export function evaluate(
   }
 }
 
-/** The rule table of design §3, steps 2–7. Shared by every evaluator in this package. */
+/**
+ * The rule table of design §3, steps 2–7. `createEvaluator` runs the same steps inline over its
+ * prepared flag (closures here cost more than the hash there); the conformance cases and
+ * property tests run both, so a change to one must be made to the other.
+ */
 export function applyRules(
   flag: Flag,
   context: EvaluationContext | undefined | null,
@@ -82,7 +86,9 @@ export function subjectIdOf(
   stickiness: string,
 ): string | undefined {
   if (context == null || typeof context !== 'object') return undefined;
-  const raw = context[stickiness];
+  // A named load of the default attribute is monomorphic for same-shaped contexts; a keyed
+  // load with a variable name is a generic lookup, slower on the hot path.
+  const raw = stickiness === 'id' ? context.id : context[stickiness];
   if (typeof raw === 'string') return raw.length > 0 ? raw : undefined;
   if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
   return undefined;

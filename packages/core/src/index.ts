@@ -8,3 +8,4 @@ export {
   type EvaluateOptions,
 } from './evaluate.js';
 export { createEvaluator, type Evaluator, type EvaluatorOptions } from './evaluator.js';
+export * from './histogram.js';
