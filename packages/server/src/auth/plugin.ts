@@ -7,8 +7,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route. Every route must say; the server refuses to start otherwise. */
     access?: Access;
-    /** Which rate limit applies: admin (default) or sdk. */
-    rateLimitClass?: 'admin' | 'sdk';
+    /** Which rate limit applies: admin (default), sdk (evaluation) or ingest (metrics). */
+    rateLimitClass?: 'admin' | 'sdk' | 'ingest';
   }
   interface FastifyRequest {
     identity: Identity | undefined;

@@ -32,7 +32,7 @@ export function createEvaluationService(deps: {
     if (result.bucket === undefined && id !== undefined && snapshotFlag) {
       result = { ...result, bucket: evaluator.bucket(snapshotFlag, id) };
     }
-    if (snapshotFlag) deps.metrics.evaluations.inc({ flag: key, decision });
+    if (snapshotFlag) deps.metrics.countEvaluation(key, decision);
     if (levelEnabled(deps.log, 'debug')) {
       const subject = id === undefined ? '-' : deps.hashSubject(id);
       deps.log.debug({ feature_key: key, decision, subject, reason: result.reason }, `feature_key=${key} decision=${decision} subject=${subject}`);

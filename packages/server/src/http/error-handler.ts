@@ -56,7 +56,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: App
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const appError = toAppError(err);
-    if (appError.status >= 500) request.log.error({ err }, 'request failed');
+    if (appError.status >= 500) request.log.error({ err, reqId: request.id }, 'request failed');
     return sendError(request, reply, appError);
   });
   app.setNotFoundHandler((request, reply) =>

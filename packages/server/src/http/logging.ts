@@ -38,15 +38,15 @@ export function installRequestTracking(app: FastifyInstance, metrics: Metrics): 
     reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
+    const options = request.routeOptions;
+    const route = options.url ?? 'unmatched';
     const status = reply.statusCode;
-    metrics.httpRequests.inc({ method: request.method, route, status: String(status) });
-    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    metrics.observeRequest(request.method, route, status, reply.elapsedTime / 1000);
     // Evaluation traffic is high-volume: its per-request lines are debug, admin traffic is info.
-    const level = request.routeOptions.config.rateLimitClass === 'sdk' && status < 400 ? 'debug' : 'info';
+    const level = options.config.rateLimitClass === 'sdk' && status < 400 ? 'debug' : 'info';
     if (levelEnabled(request.log, level)) {
       request.log[level](
-        { route, status, ms: Math.round(reply.elapsedTime * 100) / 100, actor: request.identity?.name },
+        { reqId: request.id, route, status, ms: Math.round(reply.elapsedTime * 100) / 100, actor: request.identity?.name },
         `${request.method} ${route} ${status}`,
       );
     }

@@ -5,12 +5,15 @@ import { AppError } from '../errors.js';
 export interface RateLimits {
   /** Requests per minute per token on admin routes (and per address for failed attempts). */
   readonly admin: number;
-  /** Requests per minute per token on evaluation and SDK routes. */
+  /** Requests per minute per token on evaluation routes; 0 = unlimited (the default). */
   readonly sdk: number;
+  /** Metric batches per minute per token. */
+  readonly ingest: number;
 }
 
 function limitFor(request: FastifyRequest, limits: RateLimits): number {
-  return request.routeOptions.config.rateLimitClass === 'sdk' && !request.authError ? limits.sdk : limits.admin;
+  const cls = request.routeOptions.config.rateLimitClass ?? 'admin';
+  return request.authError ? limits.admin : limits[cls];
 }
 
 /**
@@ -18,6 +21,11 @@ function limitFor(request: FastifyRequest, limits: RateLimits): number {
  * and the usual error body. Health, readiness and metrics are never limited.
  */
 export async function installRateLimit(app: FastifyInstance, limits: RateLimits): Promise<void> {
+  // A class with no limit gets no limiter at all: evaluation is a cached read on the hot path.
+  app.addHook('onRoute', (route) => {
+    const cls = route.config?.rateLimitClass;
+    if (cls && limits[cls] === 0) route.config = { ...route.config, rateLimit: false } as typeof route.config;
+  });
   await app.register(rateLimit, {
     global: true,
     timeWindow: 60_000,

@@ -4,7 +4,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'rampart_process_' });
-  return {
+  const metrics = {
     registry,
     httpRequests: new Counter({
       name: 'rampart_http_requests_total',
@@ -26,6 +26,33 @@ export function createMetrics() {
       labelNames: ['flag', 'decision'] as const,
       registers: [registry],
     }),
+  };
+  // Resolving labels hashes them on every call; the label sets are few (routes × statuses),
+  // so each child is looked up once and kept.
+  const requestChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<'method' | 'route'> }>();
+  const evaluationChildren = new Map<string, Counter.Internal>();
+  return {
+    ...metrics,
+    observeRequest(method: string, route: string, status: number, seconds: number): void {
+      const key = `${method} ${route} ${status}`;
+      let c = requestChildren.get(key);
+      if (!c) {
+        c = { count: metrics.httpRequests.labels(method, route, String(status)), duration: metrics.httpDuration.labels(method, route) };
+        requestChildren.set(key, c);
+      }
+      c.count.inc();
+      c.duration.observe(seconds);
+    },
+    countEvaluation(flag: string, decision: string): void {
+      const key = `${flag} ${decision}`;
+      let c = evaluationChildren.get(key);
+      if (!c) {
+        // Bounded: flags × 3 decisions. Archived flags' children stay until restart.
+        c = metrics.evaluations.labels(flag, decision);
+        evaluationChildren.set(key, c);
+      }
+      c.inc();
+    },
   };
 }
 
