@@ -19,6 +19,11 @@ import { installRequestTracking, loggerOptions, requestIdFor } from './http/logg
 import { installRateLimit } from './http/rate-limit.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
+import { createBaselineService } from './metrics/baselines.js';
+import { createIngestService } from './metrics/ingest-service.js';
+import { createMetricsQueryService } from './metrics/query-service.js';
+import { scheduleRetention } from './metrics/retention.js';
+import { metricsRoutes } from './metrics/routes.js';
 import { loadSubjectHasher } from './ops/subject-hash.js';
 import { metricDefinitionRoutes } from './prometheus/routes.js';
 
@@ -108,9 +113,28 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(auditRoutes(db));
   await app.register(tokenRoutes(tokens));
   await app.register(evaluationRoutes(evaluation));
+  const metricsQuery = createMetricsQueryService(db, config.minuteRetentionMs);
+  await app.register(
+    metricsRoutes({
+      ingest: createIngestService(db),
+      query: metricsQuery,
+      baselines: createBaselineService(db, metricsQuery),
+      onIngest: ({ code, events }) => {
+        if (code) {
+          metrics.ingestBatches.inc({ result: 'rejected' });
+          metrics.ingestRejects.inc({ code });
+        } else {
+          metrics.ingestBatches.inc({ result: events > 0 ? 'accepted' : 'duplicate' });
+          metrics.ingestEvents.inc(events);
+        }
+      },
+    }),
+  );
+  const stopRetention = scheduleRetention(db, config.minuteRetentionMs, app.log);
   await app.register(metricDefinitionRoutes(db, config.prometheusUrl));
 
   app.addHook('onClose', async () => {
+    stopRetention();
     cache.close();
     await bus.stop();
   });

@@ -15,9 +15,18 @@ const EnvSchema = z.object({
   RAMPART_PG_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   RAMPART_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   RAMPART_RATE_LIMIT_ADMIN: z.coerce.number().int().min(0).default(600),
-  RAMPART_RATE_LIMIT_SDK: z.coerce.number().int().min(0).default(120_000),
+  RAMPART_RATE_LIMIT_SDK: z.coerce.number().int().min(0).default(0),
+  RAMPART_RATE_LIMIT_INGEST: z.coerce.number().int().min(0).default(6_000),
+  RAMPART_MINUTE_RETENTION_HOURS: z.coerce.number().min(1).max(24 * 90).default(48),
   RAMPART_CONFIG_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(60_000),
   RAMPART_TRUST_PROXY: bool.default(false),
+  RAMPART_PROMETHEUS_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine((s) => {
+      const u = new URL(s);
+      return !u.username && !u.password;
+    }, 'RAMPART_PROMETHEUS_URL must not carry credentials')
+    .optional(),
 });
 
 export interface Config {
@@ -32,9 +41,14 @@ export interface Config {
   /** Requests per minute per token (or per address without one); 0 turns the limit off. */
   readonly rateLimitAdmin: number;
   readonly rateLimitSdk: number;
+  readonly rateLimitIngest: number;
+  /** How long minute rollups are kept before only their hours remain. */
+  readonly minuteRetentionMs: number;
   /** Upper bound on how stale another replica's flag config can be if a notification is lost. */
   readonly configCacheTtlMs: number;
   readonly trustProxy: boolean;
+  /** Default Prometheus for metric definitions that name none; unset: they must name one. */
+  readonly prometheusUrl: string | undefined;
   /** Env of the process, for the `FEATURE_<KEY>` master switch. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -59,8 +73,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     bodyLimitBytes: e.RAMPART_BODY_LIMIT_BYTES,
     rateLimitAdmin: e.RAMPART_RATE_LIMIT_ADMIN,
     rateLimitSdk: e.RAMPART_RATE_LIMIT_SDK,
+    rateLimitIngest: e.RAMPART_RATE_LIMIT_INGEST,
+    minuteRetentionMs: e.RAMPART_MINUTE_RETENTION_HOURS * 3_600_000,
     configCacheTtlMs: e.RAMPART_CONFIG_CACHE_TTL_MS,
     trustProxy: e.RAMPART_TRUST_PROXY,
+    prometheusUrl: e.RAMPART_PROMETHEUS_URL,
     env,
   };
 }

@@ -134,7 +134,7 @@ describe('rampart migrate and serve', () => {
   it('migrates an embedded database once, then reports it up to date', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rampart-migrate-'));
     try {
-      expect((await rampart(['migrate'], { RAMPART_DATA_DIR: dir })).out).toBe('applied: 001_foundation.sql');
+      expect((await rampart(['migrate'], { RAMPART_DATA_DIR: dir })).out).toBe('applied: 001_foundation.sql, 002_metrics.sql, 003_metric_definitions.sql');
       expect((await rampart(['migrate'], { RAMPART_DATA_DIR: dir })).out).toBe('database is up to date');
     } finally {
       await rm(dir, { recursive: true, force: true });

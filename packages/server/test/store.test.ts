@@ -23,7 +23,7 @@ describe.each(DRIVERS)('store on %s', (driver) => {
     expect(again.applied).toEqual([]);
     expect(again.alreadyApplied).toContain('001_foundation.sql');
     const rows = await t.db.query<{ name: string }>('select name from schema_migrations');
-    expect(rows.map((r) => r.name)).toEqual(['001_foundation.sql']);
+    expect(rows.map((r) => r.name)).toEqual(['001_foundation.sql', '002_metrics.sql', '003_metric_definitions.sql']);
   });
 
   it('writes a change and its audit event in one transaction', async () => {

@@ -26,6 +26,23 @@ export function createMetrics() {
       labelNames: ['flag', 'decision'] as const,
       registers: [registry],
     }),
+    ingestBatches: new Counter({
+      name: 'rampart_ingest_batches_total',
+      help: 'Metric batches received on POST /api/metrics, by result (accepted, duplicate, rejected)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    ingestEvents: new Counter({
+      name: 'rampart_ingest_events_total',
+      help: 'Events represented by accepted metric batches (an aggregate counts as its count)',
+      registers: [registry],
+    }),
+    ingestRejects: new Counter({
+      name: 'rampart_ingest_rejects_total',
+      help: 'Rejected metric batches by error code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
   };
   // Resolving labels hashes them on every call; the label sets are few (routes × statuses),
   // so each child is looked up once and kept.

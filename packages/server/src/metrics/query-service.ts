@@ -1,0 +1,107 @@
+import type { Cohort } from '@rampart/core';
+import type { Database } from '../db/database.js';
+import { AppError } from '../errors.js';
+import { BUILT_IN_KINDS, type MetricKind } from './names.js';
+import { metricNames, readRows, type RollupRow } from './rollup-store.js';
+import { summarize, type CohortSummary } from './summary.js';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+export const MAX_WINDOW_MS = 90 * 24 * HOUR;
+
+export interface Window {
+  from: number;
+  to: number;
+}
+
+export interface WindowSummary {
+  flag: string;
+  /** The window actually covered: widened to whole hours where minutes are past retention. */
+  from: string;
+  to: string;
+  cohorts: Record<Cohort, CohortSummary>;
+}
+
+export interface SeriesPoint {
+  t: string;
+  count: number;
+  sum: number;
+  /** rate: successes/trials; distribution: mean; counter: the count. Null with no samples. */
+  value: number | null;
+}
+
+const floorTo = (t: number, unit: number) => Math.floor(t / unit) * unit;
+const ceilTo = (t: number, unit: number) => Math.ceil(t / unit) * unit;
+
+export function checkWindow(w: Window): Window {
+  if (!(w.to > w.from) || w.to - w.from > MAX_WINDOW_MS) {
+    throw new AppError('INVALID_WINDOW', undefined, { from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString(), maxDays: 90 });
+  }
+  return w;
+}
+
+/**
+ * Window queries read whole hours from the hour table and the ragged edges from the minute
+ * table. Minutes older than the retention are gone (downsampled): edges there widen to whole
+ * hours, and the answer says which window it covers.
+ */
+export function createMetricsQueryService(db: Database, minuteRetentionMs: number) {
+  async function rowsFor(flag: string, w: Window, now: number, metrics?: string[]): Promise<{ rows: RollupRow[]; from: number; to: number }> {
+    const boundary = now - minuteRetentionMs;
+    const from = w.from < boundary ? floorTo(w.from, HOUR) : floorTo(w.from, MINUTE);
+    const to = w.to <= boundary ? ceilTo(w.to, HOUR) : ceilTo(w.to, MINUTE);
+    const hourFrom = ceilTo(from, HOUR);
+    const hourTo = floorTo(to, HOUR);
+    if (hourFrom >= hourTo) return { rows: await readRows(db, 'minute', { flag, from, to, metrics }), from, to };
+    const [mid, head, tail] = await Promise.all([
+      readRows(db, 'hour', { flag, from: hourFrom, to: hourTo, metrics }),
+      from < hourFrom ? readRows(db, 'minute', { flag, from, to: hourFrom, metrics }) : [],
+      hourTo < to ? readRows(db, 'minute', { flag, from: hourTo, to, metrics }) : [],
+    ]);
+    return { rows: [...head, ...mid, ...tail], from, to };
+  }
+
+  async function kindsOf(flag: string): Promise<Record<string, MetricKind>> {
+    return Object.fromEntries((await metricNames(db, [flag])).map((n) => [n.metric, n.kind]));
+  }
+
+  return {
+    kindsOf,
+
+    async summary(flag: string, window: Window, now = Date.now()): Promise<WindowSummary> {
+      const w = checkWindow(window);
+      const [{ rows, from, to }, kinds] = await Promise.all([rowsFor(flag, w, now), kindsOf(flag)]);
+      return { flag, from: new Date(from).toISOString(), to: new Date(to).toISOString(), cohorts: summarize(rows, kinds) };
+    },
+
+    /**
+     * Several windows pooled (e.g. the same hour on each of the last N weeks), per cohort and
+     * with every cohort together as `all`.
+     */
+    async pooledSummary(flag: string, windows: Window[], now = Date.now()): Promise<Record<Cohort | 'all', CohortSummary>> {
+      const parts = await Promise.all(windows.map((w) => rowsFor(flag, checkWindow(w), now)));
+      const rows = parts.flatMap((p) => p.rows);
+      const kinds = await kindsOf(flag);
+      // Pooling is summarizing the same rows as if they all belonged to one cohort.
+      const all = summarize(rows.map((r) => ({ ...r, cohort: 'off' as const })), kinds).off;
+      return { ...summarize(rows, kinds), all };
+    },
+
+    async series(flag: string, metric: string, cohort: Cohort, window: Window, step: 'minute' | 'hour') {
+      const w = checkWindow(window);
+      const kind = BUILT_IN_KINDS[metric] ?? (await kindsOf(flag))[metric];
+      const unit = step === 'minute' ? MINUTE : HOUR;
+      const rows = await readRows(db, step, { flag, from: floorTo(w.from, unit), to: ceilTo(w.to, unit), metrics: [metric], cohorts: [cohort] });
+      rows.sort((a, b) => a.at - b.at);
+      const points: SeriesPoint[] = rows.map((r) => ({
+        t: new Date(r.at).toISOString(),
+        count: r.count,
+        sum: r.sum,
+        value: kind === 'counter' ? r.count : r.count > 0 ? r.sum / r.count : null,
+      }));
+      return { flag, metric, cohort, step, kind: kind ?? null, points };
+    },
+  };
+}
+
+export type MetricsQueryService = ReturnType<typeof createMetricsQueryService>;
