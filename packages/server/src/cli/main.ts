@@ -3,6 +3,7 @@ import { ConfigError } from '../config.js';
 import { CliError } from './client.js';
 import { registerFlagCommands } from './commands/flag-commands.js';
 import { registerInspectCommands } from './commands/inspect-commands.js';
+import { registerMetricsCommands } from './commands/metrics-commands.js';
 import { registerServerCommands } from './commands/server-commands.js';
 import { registerTokenCommands } from './commands/token-commands.js';
 import type { Io } from './output.js';
@@ -33,6 +34,7 @@ export async function runCli(args: readonly string[], io: Io): Promise<CliRun> {
   registerTokenCommands(program, io);
   registerFlagCommands(program, io);
   registerInspectCommands(program, io);
+  registerMetricsCommands(program, io);
 
   try {
     await program.parseAsync([...args], { from: 'user' });
