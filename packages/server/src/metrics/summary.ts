@@ -9,6 +9,8 @@ export interface Percentiles {
   p50: number | null;
   p95: number | null;
   p99: number | null;
+  /** The merged sparse histogram, for tests on the whole distribution (e.g. shares above a value). */
+  histogram: Histogram;
 }
 
 export interface MetricSummary extends Partial<Percentiles> {
@@ -18,8 +20,6 @@ export interface MetricSummary extends Partial<Percentiles> {
   sum: number;
   /** Successes / trials, for rates; null with no trials. */
   rate?: number | null;
-  /** The merged histogram, for distributions (sparse), so callers can test shares above a value. */
-  histogram?: Histogram;
 }
 
 export interface CohortSummary {
@@ -61,7 +61,7 @@ export function summarize(rows: readonly RollupRow[], kinds: Readonly<Record<str
         count: a.count,
         sum: a.sum,
         ...(kind === 'rate' ? { rate: a.count > 0 ? a.sum / a.count : null } : {}),
-        ...(kind === 'distribution' ? { ...percentiles(a), histogram: a.histogram ?? {} } : {}),
+        ...(kind === 'distribution' ? percentiles(a) : {}),
       };
     }
     out[cohort] = {
@@ -86,5 +86,6 @@ function percentiles(a: { count: number; sum: number; histogram: Histogram | nul
     p50: histogramQuantile(h, 0.5) ?? null,
     p95: histogramQuantile(h, 0.95) ?? null,
     p99: histogramQuantile(h, 0.99) ?? null,
+    histogram: h,
   };
 }
