@@ -15,6 +15,9 @@ import { fileURLToPath } from 'node:url';
 const SCRIPTS = [
   { script: 'bench/core-eval.mjs', section: 'core-eval' },
   { script: 'bench/http-eval.mjs', section: 'http-eval' },
+  { script: 'bench/metrics-ingest.mjs', section: 'metrics-ingest' },
+  { script: 'bench/metrics-summary.mjs', section: 'metrics-summary' },
+  { script: 'bench/watchdog-sim.mjs', section: 'watchdog-sim' },
 ];
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import { auditRoutes } from './audit/routes.js';
-import { installAuth } from './auth/plugin.js';
+import { INTERNAL_HEADER, installAuth } from './auth/plugin.js';
 import { tokenRoutes } from './auth/routes.js';
 import { createTokenService, type TokenService } from './auth/token-service.js';
 import type { Config } from './config.js';
@@ -24,8 +25,13 @@ import { createIngestService } from './metrics/ingest-service.js';
 import { createMetricsQueryService } from './metrics/query-service.js';
 import { scheduleRetention } from './metrics/retention.js';
 import { metricsRoutes } from './metrics/routes.js';
+import { monitorRoutes } from './monitor/routes.js';
+import { createNotifier } from './notify/index.js';
+import { createCheckpointRunner, type CheckpointRunner } from './monitor/runner.js';
+import { createScheduler } from './monitor/scheduler.js';
 import { loadSubjectHasher } from './ops/subject-hash.js';
 import { metricDefinitionRoutes } from './prometheus/routes.js';
+import { notificationRoutes } from './notify/routes.js';
 
 export interface AppDeps {
   /** An open, migrated database. The app does not close it: whoever opened it does. */
@@ -45,6 +51,8 @@ export interface Services {
 declare module 'fastify' {
   interface FastifyInstance {
     rampart: Services;
+    /** The checkpoint runner and its scheduler (started by `startServer`, not by tests). */
+    watchdog: { runner: CheckpointRunner; scheduler: ReturnType<typeof createScheduler> };
   }
 }
 
@@ -91,7 +99,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   installErrorHandling(app);
   installRequestTracking(app, metrics);
-  installAuth(app, tokens);
+  const internalSecret = randomBytes(32).toString('base64url');
+  installAuth(app, tokens, internalSecret);
   await installRateLimit(app, { admin: config.rateLimitAdmin, sdk: config.rateLimitSdk, ingest: config.rateLimitIngest });
 
   await app.register(swagger, {
@@ -114,11 +123,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(tokenRoutes(tokens));
   await app.register(evaluationRoutes(evaluation));
   const metricsQuery = createMetricsQueryService(db, config.minuteRetentionMs);
+  const baselines = createBaselineService(db, metricsQuery);
   await app.register(
     metricsRoutes({
       ingest: createIngestService(db),
       query: metricsQuery,
-      baselines: createBaselineService(db, metricsQuery),
+      baselines,
       onIngest: ({ code, events }) => {
         if (code) {
           metrics.ingestBatches.inc({ result: 'rejected' });
@@ -131,9 +141,34 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     }),
   );
   const stopRetention = scheduleRetention(db, config.minuteRetentionMs, app.log);
+  const notifier = createNotifier({ db, config, log: app.log });
+  const pendingNotifications = new Set<Promise<unknown>>();
+  const runner = createCheckpointRunner({
+    db,
+    app,
+    internalAuth: { [INTERNAL_HEADER]: internalSecret },
+    env: config.env,
+    metrics: metricsQuery,
+    baselines,
+    onCheckpoint: async (cp) => {
+      if (cp.status === 'MISSED' || !cp.health || !cp.decision) return;
+      // Delivery retries can take seconds: the checkpoint answers now, notifications follow.
+      const sending = notifier
+        .onCheckpoint({ id: cp.id, flag: cp.flag, verdict: cp.status, health: cp.health, decision: cp.decision, alerts: cp.alerts, at: cp.at })
+        .catch((err: unknown) => app.log.warn({ err, checkpoint: cp.id }, 'notification failed'))
+        .finally(() => pendingNotifications.delete(sending));
+      pendingNotifications.add(sending);
+    },
+  });
+  await app.register(monitorRoutes(db, runner));
+  const scheduler = createScheduler({ db, runner, log: app.log });
+  app.decorate('watchdog', { runner, scheduler });
   await app.register(metricDefinitionRoutes(db, config.prometheusUrl));
+  await app.register(notificationRoutes(db, config));
 
   app.addHook('onClose', async () => {
+    scheduler.stop();
+    await Promise.allSettled([...pendingNotifications]);
     stopRetention();
     cache.close();
     await bus.stop();

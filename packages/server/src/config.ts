@@ -20,6 +20,7 @@ const EnvSchema = z.object({
   RAMPART_MINUTE_RETENTION_HOURS: z.coerce.number().min(1).max(24 * 90).default(48),
   RAMPART_CONFIG_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(60_000),
   RAMPART_TRUST_PROXY: bool.default(false),
+  RAMPART_WATCHDOG_SCHEDULE: bool.default(true),
   RAMPART_PROMETHEUS_URL: z
     .url({ protocol: /^https?$/ })
     .refine((s) => {
@@ -27,6 +28,8 @@ const EnvSchema = z.object({
       return !u.username && !u.password;
     }, 'RAMPART_PROMETHEUS_URL must not carry credentials')
     .optional(),
+  RAMPART_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  RAMPART_SMTP_FROM: z.string().min(3).max(320).optional(),
 });
 
 export interface Config {
@@ -47,8 +50,14 @@ export interface Config {
   /** Upper bound on how stale another replica's flag config can be if a notification is lost. */
   readonly configCacheTtlMs: number;
   readonly trustProxy: boolean;
+  /** Run scheduled checkpoints in this process (every replica may; each slot runs once). */
+  readonly watchdogSchedule: boolean;
   /** Default Prometheus for metric definitions that name none; unset: they must name one. */
   readonly prometheusUrl: string | undefined;
+  /** SMTP server for e-mail channels, e.g. smtp://user:pass@host:587; unset: no e-mail channels. */
+  readonly smtpUrl?: string | undefined;
+  /** Default sender of notification e-mails. */
+  readonly smtpFrom?: string | undefined;
   /** Env of the process, for the `FEATURE_<KEY>` master switch. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -77,7 +86,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     minuteRetentionMs: e.RAMPART_MINUTE_RETENTION_HOURS * 3_600_000,
     configCacheTtlMs: e.RAMPART_CONFIG_CACHE_TTL_MS,
     trustProxy: e.RAMPART_TRUST_PROXY,
+    watchdogSchedule: e.RAMPART_WATCHDOG_SCHEDULE,
     prometheusUrl: e.RAMPART_PROMETHEUS_URL,
+    smtpUrl: e.RAMPART_SMTP_URL,
+    smtpFrom: e.RAMPART_SMTP_FROM,
     env,
   };
 }

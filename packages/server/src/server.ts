@@ -22,6 +22,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const app = await buildApp(config, { db });
     const boot = await app.rampart.tokens.bootstrap(config.adminToken);
     await app.listen({ host: config.host, port: config.port });
+    if (config.watchdogSchedule) app.watchdog.scheduler.start();
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     let closed = false;

@@ -65,6 +65,18 @@ describe.each(DRIVERS)('evaluation API on %s', (driver) => {
     });
   });
 
+  it('evaluates many subjects in one batch, in order, with the same answers as one by one', async () => {
+    const ids = ['user-1', 'user-2', 'üser-ñ', 'pass_beta_001_2026'];
+    const res = await t.call('POST', '/api/evaluate/batch', { as: 'SDK', body: { contexts: ids.map((id) => ({ id })), flags: ['chat'] } });
+    expect(res.statusCode).toBe(200);
+    const batch = res.json().results.map((r: { flags: Record<string, unknown> }) => r.flags.chat);
+    for (const [i, id] of ids.entries()) {
+      expect(batch[i]).toEqual((await t.call('GET', `/api/evaluate/chat?id=${encodeURIComponent(id)}`, { as: 'SDK' })).json());
+    }
+    const tooMany = await t.call('POST', '/api/evaluate/batch', { as: 'SDK', body: { contexts: Array.from({ length: 1001 }, () => ({ id: 'x' })) } });
+    expect(tooMany.json().error.code).toBe('VALIDATION_ERROR');
+  });
+
   it('answers NO_SUBJECT when the context has no id', async () => {
     const res = await t.call('GET', '/api/evaluate/chat', { as: 'SDK' });
     expect(res.json()).toMatchObject({ value: false, reason: 'NO_SUBJECT' });

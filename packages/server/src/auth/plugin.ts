@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
 import { roleAllows, type Access, type Identity } from './roles.js';
@@ -18,6 +19,16 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer\s+(\S{1,512})$/i;
 
+/** Header carrying the per-process secret of in-process callers (the watchdog's probes). */
+export const INTERNAL_HEADER = 'x-rampart-internal';
+const WATCHDOG: Identity = { tokenId: 'internal', name: 'watchdog', role: 'SDK' };
+
+function sameSecret(given: string, secret: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(secret);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /**
  * Two steps, so the rate limiter can sit between them: identify (who is this?) runs first and
  * never rejects; enforce (may they?) runs after the limiter, so failed attempts are counted
@@ -25,7 +36,12 @@ const BEARER = /^Bearer\s+(\S{1,512})$/i;
  * is parsed or validated: a caller without the right token learns nothing about the schema
  * and costs no parsing.
  */
-export function installAuth(app: FastifyInstance, tokens: TokenService): void {
+/**
+ * `internalSecret` is random per process and never leaves it: requests the server makes to
+ * itself with app.inject (the watchdog evaluating probes through the real HTTP path) present it
+ * and act as the SDK-role identity `watchdog`.
+ */
+export function installAuth(app: FastifyInstance, tokens: TokenService, internalSecret: string): void {
   app.decorateRequest('identity', undefined);
   app.decorateRequest('authError', undefined);
 
@@ -43,6 +59,11 @@ export function installAuth(app: FastifyInstance, tokens: TokenService): void {
   app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config.access;
     if (!access || access === 'public') return;
+    const internal = request.headers[INTERNAL_HEADER];
+    if (typeof internal === 'string' && sameSecret(internal, internalSecret)) {
+      request.identity = WATCHDOG;
+      return;
+    }
     const header = request.headers.authorization;
     if (!header) {
       request.authError = new AppError('TOKEN_MISSING');

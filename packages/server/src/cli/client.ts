@@ -8,6 +8,13 @@ export class CliError extends Error {
   }
 }
 
+/** Ends a command with an exit code and no error line (e.g. a WARN checkpoint exits 1). */
+export class ExitWith extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
 export interface ClientOptions {
   readonly url: string;
   readonly token: string | undefined;

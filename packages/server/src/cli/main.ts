@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
-import { CliError } from './client.js';
+import { CliError, ExitWith } from './client.js';
 import { registerFlagCommands } from './commands/flag-commands.js';
 import { registerInspectCommands } from './commands/inspect-commands.js';
 import { registerMetricsCommands } from './commands/metrics-commands.js';
+import { registerMonitorCommands } from './commands/monitor-commands.js';
 import { registerServerCommands } from './commands/server-commands.js';
 import { registerTokenCommands } from './commands/token-commands.js';
 import type { Io } from './output.js';
@@ -35,6 +36,7 @@ export async function runCli(args: readonly string[], io: Io): Promise<CliRun> {
   registerFlagCommands(program, io);
   registerInspectCommands(program, io);
   registerMetricsCommands(program, io);
+  registerMonitorCommands(program, io);
 
   try {
     await program.parseAsync([...args], { from: 'user' });
@@ -43,6 +45,7 @@ export async function runCli(args: readonly string[], io: Io): Promise<CliRun> {
     if (err instanceof CommanderError) {
       return { code: err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2 };
     }
+    if (err instanceof ExitWith) return { code: err.exitCode };
     if (err instanceof CliError) {
       io.err(`rampart: ${err.message}`);
       return { code: err.exitCode };

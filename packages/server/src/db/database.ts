@@ -16,6 +16,11 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Subscribes to a NOTIFY channel; returns the unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Runs `fn` holding an exclusive lock named `name`, across every process sharing the
+   * database; resolves to `{ busy: true }` at once when someone else holds it.
+   */
+  tryWithLock<T>(name: string, fn: () => Promise<T>): Promise<{ busy: false; value: T } | { busy: true }>;
   /** Cheap round trip used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

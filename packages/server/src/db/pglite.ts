@@ -8,6 +8,7 @@ import type { Database, Queryable } from './database.js';
  */
 export async function openPglite(dataDir?: string): Promise<Database> {
   const pg = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const held = new Set<string>();
   const run = async <T>(q: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]) =>
     (await q.query<T>(sql, params ? [...params] : undefined)).rows;
   return {
@@ -28,6 +29,17 @@ export async function openPglite(dataDir?: string): Promise<Database> {
     async listen(channel, onPayload) {
       const unsubscribe = await pg.listen(channel, onPayload);
       return async () => unsubscribe();
+    },
+    // PGlite has one connection and lives in one process: an in-process lock is exact there,
+    // and an advisory lock held inside a transaction would block the work it protects.
+    async tryWithLock(name, fn) {
+      if (held.has(name)) return { busy: true };
+      held.add(name);
+      try {
+        return { busy: false, value: await fn() };
+      } finally {
+        held.delete(name);
+      }
     },
     async ping() {
       await pg.query('select 1');

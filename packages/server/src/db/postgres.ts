@@ -97,6 +97,22 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         }
       };
     },
+    // A session advisory lock on a connection of its own, held for the duration of `fn`:
+    // every replica sharing the database sees it.
+    async tryWithLock(name, fn) {
+      const client = await pool.connect();
+      try {
+        const got = await client.query<{ ok: boolean }>('select pg_try_advisory_lock(hashtext($1)) as ok', [name]);
+        if (!got.rows[0]?.ok) return { busy: true };
+        try {
+          return { busy: false, value: await fn() };
+        } finally {
+          await client.query('select pg_advisory_unlock(hashtext($1))', [name]).catch(() => {});
+        }
+      } finally {
+        client.release();
+      }
+    },
     async ping() {
       await pool.query('select 1');
     },

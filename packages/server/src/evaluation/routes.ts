@@ -59,6 +59,19 @@ export function evaluationRoutes(evaluation: EvaluationService): FastifyPluginAs
       handler: async (req) => ({ flags: await evaluation.evaluateMany(req.body.context, req.body.flags) }),
     });
 
+    app.post('/api/evaluate/batch', {
+      config: { access: 'sdk', rateLimitClass: 'sdk' },
+      schema: {
+        tags,
+        summary: 'Evaluate many subjects at once: every (or the named) flag for each context, in order',
+        body: z.object({ contexts: z.array(ContextBody).min(1).max(1000), flags: z.array(FlagKey).max(100).optional() }).strict(),
+        response: { 200: z.object({ results: z.array(ManyResponse) }), ...errorResponses },
+      },
+      handler: async (req) => ({
+        results: await Promise.all(req.body.contexts.map(async (context) => ({ flags: await evaluation.evaluateMany(context, req.body.flags) }))),
+      }),
+    });
+
     app.get('/api/flags', {
       config: { access: 'sdk', rateLimitClass: 'sdk' },
       schema: {

@@ -1,4 +1,4 @@
-import type { Cohort } from '@rampart/core';
+import { COHORTS, type Cohort } from '@rampart/core';
 import type { Database } from '../db/database.js';
 import { AppError } from '../errors.js';
 import { BUILT_IN_KINDS, type MetricKind } from './names.js';
@@ -46,17 +46,26 @@ export function checkWindow(w: Window): Window {
  * hours, and the answer says which window it covers.
  */
 export function createMetricsQueryService(db: Database, minuteRetentionMs: number) {
-  async function rowsFor(flag: string, w: Window, now: number, metrics?: string[]): Promise<{ rows: RollupRow[]; from: number; to: number }> {
+  /**
+   * `kinds` (the flag's registered application metrics) names, with the built-ins, every series
+   * the flag can have: ingestion registers a name in the transaction that writes its first
+   * rollups. Naming the series and the cohorts lets the primary key (flag_key, metric, cohort,
+   * minute|hour) bound each scan to the window instead of reading every row of the flag and
+   * filtering on time (7 days of minutes of one flag: a 400 k-row sequential scan, ~60 ms).
+   */
+  async function rowsFor(flag: string, w: Window, now: number, kinds: Record<string, MetricKind>): Promise<{ rows: RollupRow[]; from: number; to: number }> {
+    const metrics = [...Object.keys(BUILT_IN_KINDS), ...Object.keys(kinds)];
+    const cohorts = COHORTS;
     const boundary = now - minuteRetentionMs;
     const from = w.from < boundary ? floorTo(w.from, HOUR) : floorTo(w.from, MINUTE);
     const to = w.to <= boundary ? ceilTo(w.to, HOUR) : ceilTo(w.to, MINUTE);
     const hourFrom = ceilTo(from, HOUR);
     const hourTo = floorTo(to, HOUR);
-    if (hourFrom >= hourTo) return { rows: await readRows(db, 'minute', { flag, from, to, metrics }), from, to };
+    if (hourFrom >= hourTo) return { rows: await readRows(db, 'minute', { flag, from, to, metrics, cohorts }), from, to };
     const [mid, head, tail] = await Promise.all([
-      readRows(db, 'hour', { flag, from: hourFrom, to: hourTo, metrics }),
-      from < hourFrom ? readRows(db, 'minute', { flag, from, to: hourFrom, metrics }) : [],
-      hourTo < to ? readRows(db, 'minute', { flag, from: hourTo, to, metrics }) : [],
+      readRows(db, 'hour', { flag, from: hourFrom, to: hourTo, metrics, cohorts }),
+      from < hourFrom ? readRows(db, 'minute', { flag, from, to: hourFrom, metrics, cohorts }) : [],
+      hourTo < to ? readRows(db, 'minute', { flag, from: hourTo, to, metrics, cohorts }) : [],
     ]);
     return { rows: [...head, ...mid, ...tail], from, to };
   }
@@ -70,7 +79,8 @@ export function createMetricsQueryService(db: Database, minuteRetentionMs: numbe
 
     async summary(flag: string, window: Window, now = Date.now()): Promise<WindowSummary> {
       const w = checkWindow(window);
-      const [{ rows, from, to }, kinds] = await Promise.all([rowsFor(flag, w, now), kindsOf(flag)]);
+      const kinds = await kindsOf(flag);
+      const { rows, from, to } = await rowsFor(flag, w, now, kinds);
       return { flag, from: new Date(from).toISOString(), to: new Date(to).toISOString(), cohorts: summarize(rows, kinds) };
     },
 
@@ -79,9 +89,10 @@ export function createMetricsQueryService(db: Database, minuteRetentionMs: numbe
      * with every cohort together as `all`.
      */
     async pooledSummary(flag: string, windows: Window[], now = Date.now()): Promise<Record<Cohort | 'all', CohortSummary>> {
-      const parts = await Promise.all(windows.map((w) => rowsFor(flag, checkWindow(w), now)));
-      const rows = parts.flatMap((p) => p.rows);
+      const checked = windows.map(checkWindow);
       const kinds = await kindsOf(flag);
+      const parts = await Promise.all(checked.map((w) => rowsFor(flag, w, now, kinds)));
+      const rows = parts.flatMap((p) => p.rows);
       // Pooling is summarizing the same rows as if they all belonged to one cohort.
       const all = summarize(rows.map((r) => ({ ...r, cohort: 'off' as const })), kinds).off;
       return { ...summarize(rows, kinds), all };
