@@ -150,6 +150,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     env: config.env,
     metrics: metricsQuery,
     baselines,
+    prometheusUrl: config.prometheusUrl,
     onCheckpoint: async (cp) => {
       if (cp.status === 'MISSED' || !cp.health || !cp.decision) return;
       // Delivery retries can take seconds: the checkpoint answers now, notifications follow.

@@ -128,3 +128,25 @@ describe.each(DRIVERS)('watchdog checkpoints on %s', (driver) => {
     expect(settings.statusCode).toBe(400);
   });
 });
+
+describe('watchdog with metrics from Prometheus', () => {
+  it('counts a metric query that fails as METRIC_QUERY_ERROR (WARN), never as a FAIL or a zero', async () => {
+    const t = await startTestApp('pglite');
+    try {
+      await t.call('POST', '/api/admin/feature-flags', { body: { key: KEY, enabled: true, rolloutPercentage: 1 } });
+      const def = await t.call('PUT', '/api/admin/metric-definitions/checkout_errors', {
+        as: 'OPERATOR',
+        body: { kind: 'rate', source: 'prometheus', query: 'sum(rate(errors_total{flag="{{flag}}",cohort="{{cohort}}"}[{{window}}]))', prometheusUrl: 'http://127.0.0.1:9' },
+      });
+      expect(def.statusCode).toBeLessThan(300);
+      const cp = (await t.call('POST', `${M}/run`, { as: 'OPERATOR', body: {} })).json();
+      const alert = cp.alerts.find((a: { code: string }) => a.code === 'METRIC_QUERY_ERROR');
+      expect(alert).toMatchObject({ severity: 'WARN', metric: 'checkout_errors' });
+      expect(cp.status).not.toBe('FAIL');
+      expect(cp.report).toContain('**Metrics from Prometheus**');
+      expect(cp.report).toMatch(/\| checkout_errors \| rate \| – \| – \| ⚠️ query failed/);
+    } finally {
+      await t.close();
+    }
+  });
+});

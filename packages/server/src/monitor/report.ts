@@ -6,6 +6,15 @@ import type { Determinism } from './determinism.js';
 import type { JudgeResult } from './judge/index.js';
 import type { Signals } from './store.js';
 
+/** A metric read from Prometheus for the checkpoint (reported, not tested: no sample size). */
+export interface ExternalMetric {
+  name: string;
+  kind: string;
+  exposed: number | null;
+  control: number | null;
+  error?: string;
+}
+
 export interface ReportInput {
   id: string;
   flag: string;
@@ -23,6 +32,7 @@ export interface ReportInput {
   baseline: Baseline | null;
   signals: Signals;
   judgement: JudgeResult;
+  external: ExternalMetric[];
 }
 
 const pct = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? 'no data' : `${(v * 100).toFixed(digits)}%`);
@@ -93,6 +103,20 @@ export function renderReport(r: ReportInput): string {
       (m) =>
         `| ${m.name} | ${m.nExposed ?? '–'} | ${m.nControl ?? '–'} | ${num(m.estimateExposed)} | ${num(m.estimateControl)} | ${num(m.delta)} | ${num(m.ratio)} | ${m.interval ? `[${num(m.interval[0])}, ${num(m.interval[1])}]` : '–'} | ${evidenceText(m.evidence)} | ${m.threshold ?? '–'} | ${m.outcome} | ${m.rule} |`,
     ),
+    ...(r.external.length
+      ? [
+          '',
+          `**Metrics from Prometheus** (last ${r.recent.hours}h; reported, not tested: a PromQL value has no sample size)`,
+          '',
+          '| metric | kind | exposed | control | ratio |',
+          '|---|---|---:|---:|---:|',
+          ...r.external.map((x) =>
+            x.error
+              ? `| ${x.name} | ${x.kind} | – | – | ⚠️ query failed: ${x.error.replace(/\|/g, '\\|').slice(0, 160)} |`
+              : `| ${x.name} | ${x.kind} | ${num(x.exposed)} | ${num(x.control)} | ${x.exposed !== null && x.control ? num(x.exposed / x.control) : '–'} |`,
+          ),
+        ]
+      : []),
     '',
     '### Determinism Validation',
     ...r.determinism.allowlistProbes.map((p) => `- **${p.id}:** ${p.ok ? '✅' : '❌'} ${p.first.includes('ALLOWLIST') ? 'IN ALLOWLIST' : p.first} (${p.ok ? 'same answer 3×' : p.why})`),

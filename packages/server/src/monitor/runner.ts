@@ -10,7 +10,9 @@ import type { CohortSummary } from '../metrics/summary.js';
 import { expectedConfig, findDrift } from './config-check.js';
 import { checkDeterminism, probeIds } from './determinism.js';
 import { judge, type JudgeResult, type Thresholds, DEFAULT_THRESHOLDS } from './judge/index.js';
-import { renderReport } from './report.js';
+import { listDefinitions } from '../prometheus/store.js';
+import { queryDefinition } from '../prometheus/service.js';
+import { renderReport, type ExternalMetric } from './report.js';
 import { getSettings, insertCheckpoint, signalsSince, stageStart, type CheckpointRow } from './store.js';
 
 const HOUR = 3_600_000;
@@ -33,6 +35,8 @@ export interface RunnerDeps {
   env: Readonly<Record<string, string | undefined>>;
   metrics: MetricsQueryService;
   baselines: BaselineService;
+  /** RAMPART_PROMETHEUS_URL, for metric definitions without a URL of their own. */
+  prometheusUrl?: string | undefined;
   /** Told about every recorded checkpoint (notifications, plans); must not throw. */
   onCheckpoint?: (cp: CheckpointRow) => Promise<void>;
 }
@@ -65,6 +69,7 @@ export function createCheckpointRunner(deps: RunnerDeps) {
       signalsSince(db, req.flag, new Date(recentFrom)),
     ]);
     const baseline = baselines[0] ?? null;
+    const external = await queryExternal(req.flag, settings.recentHours * 3600, now);
     const looks = (await db.query<{ n: number }>(`select count(*)::int as n from checkpoints where flag_key = $1 and at >= $2 and status <> 'MISSED'`, [req.flag, since.toISOString()]))[0]!.n + 1;
 
     const judgement: JudgeResult = judge({
@@ -75,7 +80,7 @@ export function createCheckpointRunner(deps: RunnerDeps) {
       thresholds: mergeThresholds(DEFAULT_THRESHOLDS, settings.thresholds),
       gates: { determinismFailures: determinism.failures, drift },
       signals,
-      metricErrors: [],
+      metricErrors: external.filter((x) => x.error).map((x) => ({ metric: x.name, reason: x.error! })),
       looks,
     });
 
@@ -98,6 +103,7 @@ export function createCheckpointRunner(deps: RunnerDeps) {
       baseline,
       signals,
       judgement,
+      external,
     });
     const row = await insertCheckpoint(db, {
       id,
@@ -113,7 +119,7 @@ export function createCheckpointRunner(deps: RunnerDeps) {
       config: { ...config, allowlist: live.allowlist.length <= 50 ? live.allowlist : undefined },
       expected: { ...expected, allowlist: undefined, drift },
       determinism,
-      metrics: { stage: slim(stage.cohorts, stage.from), recent: slim(recent.cohorts, recent.from), baselineId: baseline?.id ?? null },
+      metrics: { stage: slim(stage.cohorts, stage.from), recent: slim(recent.cohorts, recent.from), baselineId: baseline?.id ?? null, external },
       judgement: { metrics: judgement.metrics, srm: judgement.srm, looks },
       alerts: judgement.alerts,
       report,
@@ -121,6 +127,25 @@ export function createCheckpointRunner(deps: RunnerDeps) {
     });
     await deps.onCheckpoint?.(row).catch(() => {});
     return row;
+  }
+
+  /**
+   * Metrics defined by PromQL templates, for exposed and control over the recent window. They
+   * have no sample size, so they are reported, not tested; a query that fails or finds no
+   * series is a METRIC_QUERY_ERROR, never a zero and never a FAIL.
+   */
+  async function queryExternal(flag: string, windowSeconds: number, at: Date): Promise<ExternalMetric[]> {
+    const definitions = await listDefinitions(db);
+    return Promise.all(
+      definitions.map(async (d) => {
+        const [e, c] = await Promise.all(
+          (['exposed', 'control'] as const).map((cohort) => queryDefinition(d, { flag, cohort, windowSeconds, at }, { defaultPrometheusUrl: deps.prometheusUrl })),
+        );
+        const value = (r: typeof e) => (r!.status === 'ok' ? r!.value : null);
+        const failed = [e, c].find((r) => r!.status === 'missing') as { reason: string } | undefined;
+        return { name: d.name, kind: d.kind, exposed: value(e), control: value(c), ...(failed ? { error: failed.reason } : {}) };
+      }),
+    );
   }
 
   return {
