@@ -2,7 +2,7 @@ import { COHORTS, type Cohort } from '@rampart/core';
 import type { Database } from '../db/database.js';
 import { AppError } from '../errors.js';
 import { BUILT_IN_KINDS, type MetricKind } from './names.js';
-import { metricNames, readRows, type RollupRow } from './rollup-store.js';
+import { metricNames, readForSummary, readRows, type RollupRow } from './rollup-store.js';
 import { summarize, type CohortSummary } from './summary.js';
 
 const MINUTE = 60_000;
@@ -61,11 +61,11 @@ export function createMetricsQueryService(db: Database, minuteRetentionMs: numbe
     const to = w.to <= boundary ? ceilTo(w.to, HOUR) : ceilTo(w.to, MINUTE);
     const hourFrom = ceilTo(from, HOUR);
     const hourTo = floorTo(to, HOUR);
-    if (hourFrom >= hourTo) return { rows: await readRows(db, 'minute', { flag, from, to, metrics, cohorts }), from, to };
+    if (hourFrom >= hourTo) return { rows: await readForSummary(db, 'minute', { flag, from, to, metrics, cohorts }), from, to };
     const [mid, head, tail] = await Promise.all([
-      readRows(db, 'hour', { flag, from: hourFrom, to: hourTo, metrics, cohorts }),
-      from < hourFrom ? readRows(db, 'minute', { flag, from, to: hourFrom, metrics, cohorts }) : [],
-      hourTo < to ? readRows(db, 'minute', { flag, from: hourTo, to, metrics, cohorts }) : [],
+      readForSummary(db, 'hour', { flag, from: hourFrom, to: hourTo, metrics, cohorts }),
+      from < hourFrom ? readForSummary(db, 'minute', { flag, from, to: hourFrom, metrics, cohorts }) : [],
+      hourTo < to ? readForSummary(db, 'minute', { flag, from: hourTo, to, metrics, cohorts }) : [],
     ]);
     return { rows: [...head, ...mid, ...tail], from, to };
   }

@@ -78,25 +78,45 @@ export interface RangeQuery {
   cohorts?: readonly Cohort[] | undefined;
 }
 
-/** Rows of one table with `from ≤ at < to`. */
-export async function readRows(db: Queryable, resolution: Resolution, q: RangeQuery): Promise<RollupRow[]> {
-  const { table, column } = TABLE[resolution];
+function rangeFilter(resolution: Resolution, q: RangeQuery): { sql: string; params: unknown[] } {
+  const { column } = TABLE[resolution];
   const params: unknown[] = [q.flag, new Date(q.from).toISOString(), new Date(q.to).toISOString()];
-  let extra = '';
+  let sql = `flag_key = $1 and ${column} >= $2 and ${column} < $3`;
   if (q.metrics?.length) {
     params.push(q.metrics);
-    extra += ` and metric = any($${params.length}::text[])`;
+    sql += ` and metric = any($${params.length}::text[])`;
   }
   if (q.cohorts?.length) {
     params.push(q.cohorts);
-    extra += ` and cohort = any($${params.length}::text[])`;
+    sql += ` and cohort = any($${params.length}::text[])`;
   }
-  const rows = await db.query<{ metric: string; cohort: Cohort; at: Date; count: string | number; sum: number; histogram: Histogram | null }>(
-    `select metric, cohort, ${column} as at, count, sum, histogram from ${table}
-     where flag_key = $1 and ${column} >= $2 and ${column} < $3${extra}`,
-    params,
-  );
-  return rows.map((r) => ({ metric: r.metric, cohort: r.cohort, at: r.at.getTime(), count: Number(r.count), sum: r.sum, histogram: r.histogram }));
+  return { sql, params };
+}
+
+type RawRow = { metric: string; cohort: Cohort; at: Date | null; count: string | number; sum: number; histogram: Histogram | null };
+const toRow = (r: RawRow): RollupRow => ({ metric: r.metric, cohort: r.cohort, at: r.at?.getTime() ?? 0, count: Number(r.count), sum: r.sum, histogram: r.histogram });
+
+/** Rows of one table with `from ≤ at < to`. */
+export async function readRows(db: Queryable, resolution: Resolution, q: RangeQuery): Promise<RollupRow[]> {
+  const { table, column } = TABLE[resolution];
+  const f = rangeFilter(resolution, q);
+  const rows = await db.query<RawRow>(`select metric, cohort, ${column} as at, count, sum, histogram from ${table} where ${f.sql}`, f.params);
+  return rows.map(toRow);
+}
+
+/**
+ * The same range, shaped for a summary: counts and sums added up per series by the database,
+ * and only the rows that carry a histogram shipped to be merged here. Over 7 days of hours
+ * that is a fifth of the rows, and most of a summary's time was turning rows into objects.
+ */
+export async function readForSummary(db: Queryable, resolution: Resolution, q: RangeQuery): Promise<RollupRow[]> {
+  const { table } = TABLE[resolution];
+  const f = rangeFilter(resolution, q);
+  const [totals, histograms] = await Promise.all([
+    db.query<RawRow>(`select metric, cohort, null::timestamptz as at, sum(count)::float8 as count, sum(sum) as sum, null::jsonb as histogram from ${table} where ${f.sql} group by metric, cohort`, f.params),
+    db.query<RawRow>(`select metric, cohort, null::timestamptz as at, 0 as count, 0::float8 as sum, histogram from ${table} where ${f.sql} and histogram is not null`, f.params),
+  ]);
+  return [...totals.map(toRow), ...histograms.map(toRow)];
 }
 
 export async function knownFlags(tx: Queryable, keys: string[]): Promise<Set<string>> {
