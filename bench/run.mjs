@@ -17,6 +17,7 @@ const SCRIPTS = [
   { script: 'bench/http-eval.mjs', section: 'http-eval' },
   { script: 'bench/metrics-ingest.mjs', section: 'metrics-ingest' },
   { script: 'bench/metrics-summary.mjs', section: 'metrics-summary' },
+  { script: 'bench/checkpoint.mjs', section: 'checkpoint' },
   { script: 'bench/watchdog-sim.mjs', section: 'watchdog-sim' },
 ];
 

@@ -26,16 +26,24 @@ import { createMetricsQueryService } from './metrics/query-service.js';
 import { scheduleRetention } from './metrics/retention.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { monitorRoutes } from './monitor/routes.js';
+import { createPlanEvidence } from './rollouts/evidence.js';
+import { rolloutRoutes } from './rollouts/routes.js';
+import { createPlanService } from './rollouts/service.js';
 import { createNotifier } from './notify/index.js';
 import { createCheckpointRunner, type CheckpointRunner } from './monitor/runner.js';
 import { createScheduler } from './monitor/scheduler.js';
 import { loadSubjectHasher } from './ops/subject-hash.js';
 import { metricDefinitionRoutes } from './prometheus/routes.js';
 import { notificationRoutes } from './notify/routes.js';
+import { snapshotRoutes } from './snapshots/routes.js';
+import { scheduledChangeRoutes } from './schedules/routes.js';
+import { createScheduledChangeService } from './schedules/service.js';
 
 export interface AppDeps {
   /** An open, migrated database. The app does not close it: whoever opened it does. */
   readonly db: Database;
+  /** The watchdog's and the plans' clock (default Date.now); tests drive a simulated one. */
+  readonly clock?: () => number;
   /** Where JSON logs go (default stdout); tests pass a stream to read them. */
   readonly logStream?: NodeJS.WritableStream;
 }
@@ -118,7 +126,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(opsRoutes(db, metrics));
-  await app.register(flagRoutes(flags));
+  const clock = deps.clock ?? Date.now;
+  const plans = createPlanService(db, flags, clock);
+  await plans.seedTemplates();
+  const planEvidence = createPlanEvidence(db, plans, clock);
+  await app.register(flagRoutes(flags, plans));
+  await app.register(rolloutRoutes(db, plans, clock));
   await app.register(auditRoutes(db));
   await app.register(tokenRoutes(tokens));
   await app.register(evaluationRoutes(evaluation));
@@ -151,11 +164,18 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     metrics: metricsQuery,
     baselines,
     prometheusUrl: config.prometheusUrl,
+    clock,
     onCheckpoint: async (cp) => {
       if (cp.status === 'MISSED' || !cp.health || !cp.decision) return;
+      // The plan acts first (a rollback within the second), then people are told, rollback included.
+      const outcome = await planEvidence.onCheckpoint(cp).catch((err: unknown) => {
+        app.log.error({ err, checkpoint: cp.id }, 'plan evidence failed');
+        return { action: 'none' as const, why: undefined };
+      });
+      const alerts = outcome.action === 'rollback' ? [...cp.alerts, { code: 'ROLLBACK', severity: 'FAIL', message: `plan rolled back: ${outcome.why}` }] : cp.alerts;
       // Delivery retries can take seconds: the checkpoint answers now, notifications follow.
       const sending = notifier
-        .onCheckpoint({ id: cp.id, flag: cp.flag, verdict: cp.status, health: cp.health, decision: cp.decision, alerts: cp.alerts, at: cp.at })
+        .onCheckpoint({ id: cp.id, flag: cp.flag, verdict: cp.status, health: cp.health, decision: cp.decision, alerts, at: cp.at })
         .catch((err: unknown) => app.log.warn({ err, checkpoint: cp.id }, 'notification failed'))
         .finally(() => pendingNotifications.delete(sending));
       pendingNotifications.add(sending);
@@ -166,9 +186,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.decorate('watchdog', { runner, scheduler });
   await app.register(metricDefinitionRoutes(db, config.prometheusUrl));
   await app.register(notificationRoutes(db, config));
+  await app.register(snapshotRoutes({ db, bus, serverVersion: API_VERSION }));
+  const schedules = createScheduledChangeService({ db, flags, log: app.log });
+  app.decorate('schedules', schedules);
+  await app.register(scheduledChangeRoutes(schedules));
 
   app.addHook('onClose', async () => {
     scheduler.stop();
+    await schedules.stop();
     await Promise.allSettled([...pendingNotifications]);
     stopRetention();
     cache.close();

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
+import { scheduleIntervalFrom } from './schedules/service.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -16,6 +17,7 @@ export interface RunningServer {
 
 /** Opens the database, applies migrations, makes sure an admin token exists, and listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  const scheduleEvery = scheduleIntervalFrom(config.env);
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.pgPoolMax });
   try {
     await migrate(db);
@@ -23,6 +25,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const boot = await app.rampart.tokens.bootstrap(config.adminToken);
     await app.listen({ host: config.host, port: config.port });
     if (config.watchdogSchedule) app.watchdog.scheduler.start();
+    if (scheduleEvery > 0) app.schedules.start(scheduleEvery);
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     let closed = false;

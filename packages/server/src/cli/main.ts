@@ -5,6 +5,9 @@ import { registerFlagCommands } from './commands/flag-commands.js';
 import { registerInspectCommands } from './commands/inspect-commands.js';
 import { registerMetricsCommands } from './commands/metrics-commands.js';
 import { registerMonitorCommands } from './commands/monitor-commands.js';
+import { registerPlanCommands } from './commands/plan-commands.js';
+import { registerScheduleCommands } from './commands/schedule-commands.js';
+import { registerSnapshotCommands } from './commands/snapshot-commands.js';
 import { registerServerCommands } from './commands/server-commands.js';
 import { registerTokenCommands } from './commands/token-commands.js';
 import type { Io } from './output.js';
@@ -37,6 +40,9 @@ export async function runCli(args: readonly string[], io: Io): Promise<CliRun> {
   registerInspectCommands(program, io);
   registerMetricsCommands(program, io);
   registerMonitorCommands(program, io);
+  registerPlanCommands(program, io);
+  registerSnapshotCommands(program, io);
+  registerScheduleCommands(program, io);
 
   try {
     await program.parseAsync([...args], { from: 'user' });

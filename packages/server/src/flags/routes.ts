@@ -19,7 +19,15 @@ import type { FlagService } from './service.js';
 
 const tags = ['flags'];
 
-export function flagRoutes(flags: FlagService): FastifyPluginAsyncZod {
+/** How flag changes meet a running rollout plan (the plans slice provides it). */
+export interface PlanGuard {
+  /** Throws PLAN_ACTIVE: a manual percentage change would fight the plan. */
+  guardManualRollout(flag: string): Promise<void>;
+  /** The kill switch always works, and pauses the plan. */
+  onKillSwitch(ctx: ReturnType<typeof changeContext>, flag: string): Promise<void>;
+}
+
+export function flagRoutes(flags: FlagService, plans?: PlanGuard): FastifyPluginAsyncZod {
   return async (app) => {
     app.get('/api/admin/feature-flags', {
       config: { access: 'viewer' },
@@ -66,12 +74,16 @@ export function flagRoutes(flags: FlagService): FastifyPluginAsyncZod {
       handler: async (req, reply) => {
         const expected = ifMatchVersion(req);
         const { reason, rolloutPercentage: _p, rolloutBasisPoints: _b, ...rest } = req.body;
-        const result = await flags.update(
-          changeContext(req, reason),
-          req.params.key,
-          { ...rest, rolloutBasisPoints: rolloutFrom(req.body) },
-          expected,
-        );
+        const rollout = rolloutFrom(req.body);
+        // The runbook's level-1 rollback ({"enabled":false,"rolloutPercentage":0}) must always
+        // work, plan or not: only a percentage change that is not part of a kill is refused.
+        if (plans && rollout !== undefined && req.body.enabled !== false) {
+          const current = await flags.get(req.params.key);
+          if (current && current.rolloutBasisPoints !== rollout) await plans.guardManualRollout(req.params.key);
+        }
+        const ctx = changeContext(req, reason);
+        const result = await flags.update(ctx, req.params.key, { ...rest, rolloutBasisPoints: rollout }, expected);
+        if (plans && result.changed && result.before?.enabled && !result.flag.enabled) await plans.onKillSwitch(ctx, req.params.key);
         setEtag(reply, result.flag.version);
         return { ...flagJson(result.flag), changed: result.changed };
       },

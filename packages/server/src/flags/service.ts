@@ -44,6 +44,10 @@ function sameState(a: FlagState, b: FlagState): boolean {
   );
 }
 
+function definedOnly(patch: FlagPatch): FlagPatch {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as FlagPatch;
+}
+
 function unique(ids: readonly string[]): string[] {
   return [...new Set(ids)];
 }
@@ -60,7 +64,21 @@ export function createFlagService(db: Database, bus: ChangeBus) {
     action: string,
     apply: (current: FlagRecord) => { state: FlagState; archive?: boolean },
   ): Promise<ChangeResult> {
-    const result = await db.transaction(async (tx) => {
+    const result = await db.transaction((tx) => changeIn(tx, ctx, key, expected, action, apply));
+    if (result.changed) bus.emitLocal({ kind: 'flag', key, version: result.flag.version });
+    return result;
+  }
+
+  /** The same write inside a caller's transaction; the caller announces it after commit. */
+  async function changeIn(
+    tx: Queryable,
+    ctx: ChangeContext,
+    key: string,
+    expected: Precondition,
+    action: string,
+    apply: (current: FlagRecord) => { state: FlagState; archive?: boolean },
+  ): Promise<ChangeResult> {
+    {
       const current = await getFlag(tx, key, true);
       if (!current || current.archivedAt) throw new AppError('FLAG_NOT_FOUND', `No flag named ${key}.`);
       if (expected !== undefined && expected !== current.version) {
@@ -74,9 +92,7 @@ export function createFlagService(db: Database, bus: ChangeBus) {
       const flag = await writeFlag(tx, key, state, ctx.actor.name, { archive });
       await record(tx, ctx, action, current, flag);
       return { flag, changed: true, before: current };
-    });
-    if (result.changed) bus.emitLocal({ kind: 'flag', key, version: result.flag.version });
-    return result;
+    }
   }
 
   async function record(tx: Queryable, ctx: ChangeContext, action: string, before: FlagRecord | undefined, after: FlagRecord) {
@@ -116,6 +132,16 @@ export function createFlagService(db: Database, bus: ChangeBus) {
       });
       bus.emitLocal({ kind: 'flag', key: flag.key, version: flag.version });
       return flag;
+    },
+
+    /**
+     * For other slices' transactions (a plan transition moves the rollout in the same commit).
+     * Call `announce` with the result after the transaction commits.
+     */
+    updateIn: (tx: Queryable, ctx: ChangeContext, key: string, patch: FlagPatch, action = 'flag.update') =>
+      changeIn(tx, ctx, key, undefined, action, (cur) => ({ state: { ...stateOf(cur), ...definedOnly(patch) } })),
+    announce(result: ChangeResult): void {
+      if (result.changed) bus.emitLocal({ kind: 'flag', key: result.flag.key, version: result.flag.version });
     },
 
     update: (ctx: ChangeContext, key: string, patch: FlagPatch, expected: Precondition) =>

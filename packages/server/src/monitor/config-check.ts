@@ -36,17 +36,27 @@ interface AuditAfter {
  * which compared against a hard-coded phase config and cried CONFIG_DRIFT at every step.
  * An explicit `expectedRolloutBasisPoints` (the runbook's --expected-rollout) overrides it.
  */
-export async function expectedConfig(db: Queryable, flag: string, explicitBasisPoints?: number): Promise<Expected> {
-  const rows = await db.query<{ after: AuditAfter | null; at: Date }>(
-    `select after, at from audit_events where flag_key = $1 and after ? 'rolloutBasisPoints' order by id desc limit 1`,
+export async function expectedConfig(
+  db: Queryable,
+  flag: string,
+  explicitBasisPoints?: number,
+  plan?: { rolloutBasisPoints: number; enabled: boolean | null },
+): Promise<Expected> {
+  // The flag's own audited changes, and snapshot restores that wrote it (one event, many flags).
+  const rows = await db.query<{ action: string; after: (AuditAfter & { flags?: Record<string, AuditAfter> }) | null; at: Date }>(
+    `select action, after, at from audit_events
+     where (flag_key = $1 and after ? 'rolloutBasisPoints')
+        or (action = 'snapshot.restore' and after->'flags' ? $1)
+     order by id desc limit 1`,
     [flag],
   );
   const last = rows[0];
-  const a = last?.after ?? {};
+  const a = (last?.action === 'snapshot.restore' ? last.after?.flags?.[flag] : last?.after) ?? {};
+  // Priority: the plan's stage, then --expected-rollout, then the last audited change.
   return {
-    source: explicitBasisPoints !== undefined ? 'explicit' : 'audit',
-    enabled: a.enabled ?? null,
-    rolloutBasisPoints: explicitBasisPoints ?? a.rolloutBasisPoints ?? null,
+    source: plan ? 'plan' : explicitBasisPoints !== undefined ? 'explicit' : 'audit',
+    enabled: plan?.enabled ?? a.enabled ?? null,
+    rolloutBasisPoints: plan?.rolloutBasisPoints ?? explicitBasisPoints ?? a.rolloutBasisPoints ?? null,
     allowlist: a.allowlist ?? null,
     salt: a.salt ?? null,
     version: a.version ?? null,
@@ -67,7 +77,8 @@ export function findDrift(live: FlagRecord, expected: Expected, env: Readonly<Re
     add('enabled', expected.enabled, live.enabled, 'FAIL', 'enabled changed outside the audited path');
   }
   if (expected.rolloutBasisPoints !== null && expected.rolloutBasisPoints !== live.rolloutBasisPoints) {
-    const why = expected.source === 'explicit' ? 'rollout differs from --expected-rollout' : 'rollout changed outside the audited path';
+    const why =
+      expected.source === 'explicit' ? 'rollout differs from --expected-rollout' : expected.source === 'plan' ? 'rollout differs from the plan’s current stage' : 'rollout changed outside the audited path';
     add('rolloutPercentage', expected.rolloutBasisPoints / 100, live.rolloutBasisPoints / 100, 'FAIL', why);
   }
   if (expected.salt !== null && expected.salt !== live.salt) add('salt', expected.salt, live.salt, 'FAIL', 'salt changed: every subject reshuffled');

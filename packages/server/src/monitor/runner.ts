@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Database } from '../db/database.js';
 import { AppError } from '../errors.js';
 import { getFlag } from '../flags/store.js';
+import { livePlan } from '../rollouts/store.js';
 import type { BaselineService } from '../metrics/baselines.js';
 import type { MetricsQueryService } from '../metrics/query-service.js';
 import type { CohortSummary } from '../metrics/summary.js';
@@ -35,6 +36,8 @@ export interface RunnerDeps {
   env: Readonly<Record<string, string | undefined>>;
   metrics: MetricsQueryService;
   baselines: BaselineService;
+  /** The time source (tests drive a simulated clock). */
+  clock?: () => number;
   /** RAMPART_PROMETHEUS_URL, for metric definitions without a URL of their own. */
   prometheusUrl?: string | undefined;
   /** Told about every recorded checkpoint (notifications, plans); must not throw. */
@@ -53,14 +56,17 @@ export function createCheckpointRunner(deps: RunnerDeps) {
     const live = await getFlag(db, req.flag);
     if (!live || live.archivedAt) throw new AppError('FLAG_NOT_FOUND', `No flag named ${req.flag}.`);
     const settings = await getSettings(db, req.flag);
-    const now = new Date();
+    const now = new Date((deps.clock ?? Date.now)());
+    const plan = await livePlan(db, req.flag);
+    const stagePlan = plan ? plan.stages[plan.currentStage] : undefined;
 
-    const expected = await expectedConfig(db, req.flag, req.expectedRolloutBasisPoints);
+    const expected = await expectedConfig(db, req.flag, req.expectedRolloutBasisPoints, plan && stagePlan ? { rolloutBasisPoints: Math.round(stagePlan.percentage * 100), enabled: plan.state === 'active' ? true : null } : undefined);
     const drift = findDrift(live, expected, deps.env);
     const flag = { key: live.key, enabled: live.enabled, rolloutBasisPoints: live.rolloutBasisPoints, allowlist: live.allowlist, salt: live.salt, stickiness: live.stickiness, version: live.version };
     const determinism = await checkDeterminism(deps.app, deps.internalAuth, flag, probeIds(flag, settings.probeIds, settings.syntheticProbes), deps.env);
 
-    const since = (await stageStart(db, req.flag)) ?? live.createdAt;
+    // Under a plan, the stage is the plan's; otherwise it began at the last audited rollout change.
+    const since = plan?.stageStartedAt ?? (await stageStart(db, req.flag)) ?? live.createdAt;
     const recentFrom = now.getTime() - settings.recentHours * HOUR;
     const [stage, recent, baselines, signals] = await Promise.all([
       deps.metrics.summary(req.flag, { from: Math.min(since.getTime(), now.getTime() - 60_000), to: now.getTime() }, now.getTime()),
@@ -77,7 +83,7 @@ export function createCheckpointRunner(deps: RunnerDeps) {
       stage: { exposed: stage.cohorts.exposed, control: stage.cohorts.control },
       recent: { exposed: recent.cohorts.exposed, control: recent.cohorts.control, hours: settings.recentHours },
       ...(baseline?.summary.all ? { baseline: baseline.summary.all } : {}),
-      thresholds: mergeThresholds(DEFAULT_THRESHOLDS, settings.thresholds),
+      thresholds: mergeThresholds(mergeThresholds(DEFAULT_THRESHOLDS, settings.thresholds), (stagePlan?.thresholds as Record<string, unknown> | undefined) ?? null),
       gates: { determinismFailures: determinism.failures, drift },
       signals,
       metricErrors: external.filter((x) => x.error).map((x) => ({ metric: x.name, reason: x.error! })),

@@ -18,9 +18,12 @@ export function createScheduler(deps: { db: Database; runner: CheckpointRunner; 
 
   async function dueFlags(): Promise<{ key: string; schedule: string }[]> {
     return db.query(
-      `select f.key, coalesce(s.schedule, $1) as schedule
-       from flags f left join monitor_settings s on s.flag_key = f.key
-       where f.archived_at is null and f.enabled and coalesce(s.schedule, $1) <> 'off'`,
+      // A running plan's cadence wins: the plan decides how often its evidence is gathered.
+      `select f.key, coalesce(p.cadence, s.schedule, $1) as schedule
+       from flags f
+       left join monitor_settings s on s.flag_key = f.key
+       left join rollout_plans p on p.flag_key = f.key and p.state in ('active', 'paused', 'rolling_back')
+       where f.archived_at is null and f.enabled and coalesce(p.cadence, s.schedule, $1) <> 'off'`,
       [DEFAULT_SETTINGS.schedule],
     );
   }

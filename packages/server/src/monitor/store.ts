@@ -110,11 +110,12 @@ export async function lastCheckpoints(q: Queryable, flag: string, n: number): Pr
 export async function stageStart(q: Queryable, flag: string): Promise<Date | undefined> {
   const rows = await q.query<{ at: Date }>(
     `select at from audit_events
-     where flag_key = $1 and after ? 'rolloutBasisPoints'
+     where (action = 'snapshot.restore' and after->'flags' ? $1)
+        or (flag_key = $1 and after ? 'rolloutBasisPoints'
        and (before is null
             or (before->>'rolloutBasisPoints') is distinct from (after->>'rolloutBasisPoints')
             or (before->>'enabled') is distinct from (after->>'enabled')
-            or (before->>'archived') is distinct from (after->>'archived'))
+            or (before->>'archived') is distinct from (after->>'archived')))
      order by id desc limit 1`,
     [flag],
   );

@@ -32,10 +32,15 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 }
 
 /** A real app (real Fastify, real database of the given driver) with one token per role. */
-export async function startTestApp(driver: DriverName, overrides: Partial<Config> = {}, existing?: TestDatabase): Promise<TestApp> {
+export async function startTestApp(
+  driver: DriverName,
+  overrides: Partial<Config> = {},
+  existing?: TestDatabase,
+  extra: { clock?: () => number } = {},
+): Promise<TestApp> {
   const testDb = existing ?? (await createTestDatabase(driver));
   const config = testConfig(overrides);
-  const app = await buildApp(config, { db: testDb.db });
+  const app = await buildApp(config, { db: testDb.db, ...extra });
   await app.ready();
   const tokens = {} as Record<Role, string>;
   for (const role of ['SUPER_ADMIN', 'OPERATOR', 'VIEWER', 'SDK'] as const) {
