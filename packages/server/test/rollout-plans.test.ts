@@ -96,6 +96,9 @@ describe.each(DRIVERS)('rollout plans on %s', (driver) => {
       const rollback = (await t.call('GET', `/api/admin/feature-flags/${key}/audit`)).json().events.find((e: { action: string }) => e.action === 'plan.rollback');
       expect(rollback).toMatchObject({ actor: 'watchdog' });
       expect(rollback.reason).toContain(checkpoints[checkpoints.length - 1].id);
+      const report = await t.call('GET', `/api/admin/beta-monitor/checkpoints/${checkpoints[checkpoints.length - 1].id}`, { headers: { accept: 'text/markdown' } });
+      expect(report.body).toContain('### Rollback');
+      expect(report.body).toMatch(/rolled back by the watchdog under policy `zero`, \d+ ms after this checkpoint/);
     } finally {
       await t.close();
     }

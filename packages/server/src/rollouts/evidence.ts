@@ -60,6 +60,19 @@ export function createPlanEvidence(db: Database, plans: PlanService, clock: () =
     return undefined;
   }
 
+  /** The triggering checkpoint's report says what happened next, and why. */
+  async function noteRollback(cp: CheckpointRow, plan: Plan, why: string): Promise<void> {
+    const section = [
+      '',
+      '### Rollback',
+      `❌ Plan \`${plan.id}\` rolled back by the watchdog under policy \`${plan.rollbackPolicy}\`` +
+        (plan.lastRollbackMs === null ? '.' : `, ${plan.lastRollbackMs} ms after this checkpoint.`),
+      `- **Trigger:** ${why}`,
+      '',
+    ].join('\n');
+    await db.query(`update checkpoints set report = coalesce(report, '') || $2 where id = $1`, [cp.id, section]);
+  }
+
   return {
     async onCheckpoint(cp: CheckpointRow): Promise<EvidenceOutcome> {
       const plan = await plans.live(cp.flag);
@@ -67,7 +80,8 @@ export function createPlanEvidence(db: Database, plans: PlanService, clock: () =
       const prev = await previous(cp);
       const trigger = rollbackTrigger(cp, prev, plan);
       if (trigger) {
-        await plans.rollback({ ...WATCHDOG, reason: trigger }, cp.flag, trigger, cp.at);
+        const rolled = await plans.rollback({ ...WATCHDOG, reason: trigger }, cp.flag, trigger, cp.at);
+        await noteRollback(cp, rolled, trigger);
         return { action: 'rollback', why: trigger };
       }
       const dataError = cp.alerts.some((a) => a.code === 'METRIC_QUERY_ERROR');
@@ -97,7 +111,8 @@ export function createPlanEvidence(db: Database, plans: PlanService, clock: () =
       if (comparable && cp.decision === 'EXTEND' && dwellMet) {
         if (plan.extensionsUsed >= plan.maxExtensions) {
           const why = `the evidence was still not in after ${plan.maxExtensions} extension(s) of stage ${plan.currentStage + 1} (latest ${cp.id})`;
-          await plans.rollback({ ...WATCHDOG, reason: why }, cp.flag, why, cp.at);
+          const rolled = await plans.rollback({ ...WATCHDOG, reason: why }, cp.flag, why, cp.at);
+          await noteRollback(cp, rolled, why);
           return { action: 'rollback', why };
         }
         await updatePlan(db, plan.id, { extensionsUsed: plan.extensionsUsed + 1 }, 'watchdog');
