@@ -86,8 +86,8 @@ export function dropRedundantRecent(alertsByWindow: Map<TestWindow['window'], Al
  * alone clears the effect floors now and then, and a false FAIL means a needless rollback.
  * Blatant regressions still FAIL through the absolute levels, which need no comparison.
  */
-export function capThinComparisons(alerts: readonly Alert[], sufficient: boolean): Alert[] {
-  if (sufficient) return [...alerts];
+export function capThinComparisons(alerts: readonly Alert[], sufficient: boolean, nExposed = Infinity, minForFail = 0): Alert[] {
+  if (sufficient && nExposed >= minForFail) return [...alerts];
   return alerts.map((a) =>
     a.severity === 'FAIL' && a.rule.includes('mSPRT exposed vs control')
       ? { ...a, severity: 'WARN' as const, message: `${a.message} (WARN, not FAIL: too little data yet for a comparative FAIL)` }

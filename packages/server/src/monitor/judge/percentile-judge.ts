@@ -112,7 +112,7 @@ export function judgePercentile(metric: PercentileMetric, ctx: MetricContext): {
   const cut = pooled.quantile(q);
   const raw = [...byWindow.values()].flat();
   const enough = sufficiency(metric, views.get('stage')!.he.n, views.get('stage')!.hc.n, ctx);
-  const alerts = capThinComparisons(raw, enough.ok);
+  const alerts = capThinComparisons(raw, enough.ok, views.get('stage')!.he.n, ctx.thresholds.minSampleForComparativeFail);
   if (!enough.ok) notes.push(enough.why);
   return {
     row: {

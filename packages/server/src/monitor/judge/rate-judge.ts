@@ -105,7 +105,7 @@ export function judgeRate(metric: RateMetric, ctx: MetricContext): { row: Metric
   const rc = rateOf(c);
   const raw = [...byWindow.values()].flat();
   const enough = sufficiency(metric, metric.read(stage.pair.exposed), metric.read(stage.pair.control), ctx);
-  const alerts = capThinComparisons(raw, enough.ok);
+  const alerts = capThinComparisons(raw, enough.ok, metric.read(stage.pair.exposed).n, ctx.thresholds.minSampleForComparativeFail);
   if (!enough.ok) notes.push(enough.why);
   return {
     row: {

@@ -13,6 +13,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = Object.freeze({
   srmAlpha: 0.001,
   minRequests: 100,
   minEvents: 20,
+  minSampleForComparativeFail: 5000,
   mixtureScale: 0.4,
   srmMixtureScale: 0.1,
   errorRate5xx: {

@@ -100,6 +100,12 @@ export interface Thresholds {
   minRequests: number;
   /** A metric cannot PASS unless a regression at its effect floor would show this many events in the exposed cohort. */
   minEvents: number;
+  /**
+   * Exposed observations a comparison with control needs before it may FAIL (below it, WARN):
+   * thin traffic clears effect floors by chance now and then, and a false FAIL is a needless
+   * rollback. Blatant regressions still FAIL through the absolute levels.
+   */
+  minSampleForComparativeFail: number;
   /** Prior sd of the normal mixture over the log rate ratio (mSPRT); log 1.5 ≈ 0.4 targets 1.2×–2× regressions. */
   mixtureScale: number;
   /** Prior sd of the mixture over the log-odds of the exposed share, for the sequential SRM check. */
