@@ -49,6 +49,12 @@ describe('the notification policy as a pure function', () => {
     lastCheckpointId: 'cp_prev',
   });
 
+  it('announces a plan rollback even when the verdict stayed FAIL (two FAILs in a row)', () => {
+    const rolled = { ...cp('f', 'FAIL', new Date(T0.getTime() + 3_600_000)), alerts: [{ code: 'ROLLBACK', severity: 'FAIL', message: 'plan rolled back' }] };
+    expect(decideNotification(state('FAIL'), rolled)).toMatchObject({ notify: true, event: 'plan.rolled_back', previousVerdict: 'FAIL' });
+    expect(decideNotification({ ...state('FAIL'), lastCheckpointId: rolled.id }, rolled)).toMatchObject({ notify: false });
+  });
+
   it('announces a first checkpoint unless it passes', () => {
     expect(decideNotification(undefined, cp('f', 'PASS'))).toMatchObject({ notify: false });
     expect(decideNotification(undefined, cp('f', 'WARN'))).toMatchObject({ notify: true, event: 'checkpoint.verdict_changed', previousVerdict: null });

@@ -46,6 +46,7 @@ const SEVERITY_EMOJI: Record<string, string> = { critical: ':rotating_light:', w
 /** One line: `passenger_favorites_matching is RED (FAIL, NO_GO)`. */
 export function headline(m: NotificationMessage): string {
   if (m.event === 'test') return `Test message from Rampart (${m.flag})`;
+  if (m.event === 'plan.rolled_back') return `${m.flag} was rolled back (${m.verdict}, ${m.health})`;
   const still = m.event === 'checkpoint.still_red' ? 'still ' : '';
   return `${m.flag} is ${still}${m.health} (${m.verdict}, ${m.decision})`;
 }
@@ -53,6 +54,7 @@ export function headline(m: NotificationMessage): string {
 function change(m: NotificationMessage): string {
   if (m.event === 'test') return 'This channel works: this is what a notification will look like.';
   if (m.event === 'checkpoint.still_red') return `Still ${m.verdict} since the last notification (daily reminder).`;
+  if (m.event === 'plan.rolled_back') return 'The rollout plan rolled back by itself; the ROLLBACK alert says why.';
   return m.previousVerdict ? `Verdict changed: ${m.previousVerdict} → ${m.verdict}.` : `First verdict: ${m.verdict}.`;
 }
 

@@ -34,7 +34,7 @@ export interface NotificationState {
   readonly lastCheckpointId: string | null;
 }
 
-export type NotifyEvent = 'checkpoint.verdict_changed' | 'checkpoint.still_red';
+export type NotifyEvent = 'checkpoint.verdict_changed' | 'checkpoint.still_red' | 'plan.rolled_back';
 
 export type PolicyDecision =
   | { readonly notify: true; readonly event: NotifyEvent; readonly previousVerdict: Verdict | null; readonly reason: string }
@@ -44,9 +44,13 @@ export const REMINDER_INTERVAL_MS = 24 * 3_600_000;
 
 export function decideNotification(
   previous: NotificationState | undefined,
-  cp: Pick<CheckpointOutcome, 'id' | 'verdict' | 'health' | 'at'>,
+  cp: Pick<CheckpointOutcome, 'id' | 'verdict' | 'health' | 'at'> & { readonly alerts?: CheckpointOutcome['alerts'] },
   reminderIntervalMs = REMINDER_INTERVAL_MS,
 ): PolicyDecision {
+  // A rollback is news even when the verdict did not change (FAIL on two checkpoints in a row).
+  if (cp.alerts?.some((a) => a.code === 'ROLLBACK') && previous?.lastCheckpointId !== cp.id) {
+    return { notify: true, event: 'plan.rolled_back', previousVerdict: previous?.lastVerdict ?? null, reason: 'the rollout plan rolled back' };
+  }
   if (!previous) {
     return cp.verdict === 'PASS'
       ? { notify: false, reason: 'first checkpoint of this flag passed: nothing to report' }

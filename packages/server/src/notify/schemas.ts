@@ -105,7 +105,7 @@ export const DeliveryResultResponse = z.object({
 const DeliveryAttemptResponse = z.object({
   id: z.number(),
   channelId: z.string(),
-  event: z.enum(['checkpoint.verdict_changed', 'checkpoint.still_red', 'test']),
+  event: z.enum(['checkpoint.verdict_changed', 'checkpoint.still_red', 'plan.rolled_back', 'test']),
   flagKey: z.string().nullable(),
   checkpointId: z.string().nullable(),
   attempt: z.number(),

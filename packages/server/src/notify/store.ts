@@ -37,7 +37,7 @@ export type Channel = ChannelState & {
   updatedBy: string | null;
 };
 
-export type DeliveryEvent = 'checkpoint.verdict_changed' | 'checkpoint.still_red' | 'test';
+export type DeliveryEvent = 'checkpoint.verdict_changed' | 'checkpoint.still_red' | 'plan.rolled_back' | 'test';
 
 export interface DeliveryAttempt {
   id: number;
