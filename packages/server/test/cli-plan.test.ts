@@ -52,10 +52,13 @@ describe('rampart plan', () => {
     expect(status.out).toMatch(/rolled_back/);
   });
 
-  it('explains an approve with nothing to approve', async () => {
+  it('explains an approve with nothing to approve, and completes a plan on request', async () => {
     await rampart(['plan', 'start', KEY, '--template', 'runbook-5-phase'], env);
     const r = await rampart(['plan', 'approve', KEY], env);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^rampart: NOTHING_TO_APPROVE: /);
+    const done = await rampart(['plan', 'complete', KEY, '--reason', 'allowlist beta is enough'], env);
+    expect(done.out).toMatch(/^plan rp_\S+ {2}completed/);
+    expect((await rampart(['plan', 'pause', KEY], env)).err).toMatch(/PLAN_NOT_FOUND/);
   });
 });

@@ -91,6 +91,7 @@ export function rolloutRoutes(db: Database, plans: PlanService, clock: () => num
       approve: plans.approve.bind(plans),
       pause: (ctx: Parameters<PlanService['pause']>[0], key: string) => plans.pause(ctx, key, `paused by ${ctx.actor.name}`),
       resume: plans.resume,
+      complete: plans.complete,
       abort: plans.abort,
       rollback: (ctx: Parameters<PlanService['rollback']>[0], key: string) => plans.rollback(ctx, key, `rolled back by ${ctx.actor.name}${ctx.reason ? `: ${ctx.reason}` : ''}`),
     } as const;

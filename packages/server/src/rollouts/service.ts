@@ -137,6 +137,13 @@ export function createPlanService(db: Database, flags: FlagService, clock: () =>
         return { patch: { state: 'active' }, flag: stagePatch(plan, plan.currentStage), why: 'resumed' };
       }),
 
+    /** Ends the plan as a success, leaving the flag at its current stage (an operator's call). */
+    complete: (ctx: ChangeContext, flag: string) =>
+      transition(ctx, flag, 'plan.complete', async (_tx, plan) => ({
+        patch: { state: 'completed', endedAt: new Date(clock()), awaitingApproval: false, lastPassedStage: plan.currentStage },
+        why: `completed at stage ${plan.currentStage + 1} (${plan.stages[plan.currentStage]!.percentage} %)`,
+      })),
+
     abort: (ctx: ChangeContext, flag: string) =>
       transition(ctx, flag, 'plan.abort', async () => ({ patch: { state: 'aborted', endedAt: new Date(clock()), awaitingApproval: false }, why: 'aborted; the flag stays as it is' })),
 

@@ -61,7 +61,7 @@ export function registerPlanCommands(program: Command, io: Io): void {
       for (const l of describe(shown)) io.out(l);
     });
 
-  for (const action of ['advance', 'approve', 'pause', 'resume', 'rollback', 'abort'] as const) {
+  for (const action of ['advance', 'approve', 'pause', 'resume', 'rollback', 'complete', 'abort'] as const) {
     plan
       .command(`${action} <key>`)
       .description(
@@ -71,6 +71,7 @@ export function registerPlanCommands(program: Command, io: Io): void {
           pause: 'stop automatic advances and rollbacks',
           resume: 'resume a paused plan (re-applies the current stage)',
           rollback: 'roll back now under the plan’s policy',
+          complete: 'end the plan as a success, leaving the flag at the current stage',
           abort: 'end the plan, leaving the flag as it is',
         }[action],
       )
