@@ -8,6 +8,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { stop } from './lib/rollup-fixture.mjs';
 
 const quick = process.argv.includes('--quick');
 const DURATION = quick ? 3 : 10;
@@ -26,15 +27,6 @@ function startProcess(args, env, ready) {
       if (found) resolve({ child, ...found });
     });
     child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited early (${code}): ${out}`)));
-  });
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
   });
 }
 

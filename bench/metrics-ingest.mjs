@@ -18,14 +18,12 @@
 // stdout: the markdown report (bench/run.mjs copies it into docs/benchmarks.md); stderr: progress.
 // PostgreSQL: a scratch database rampart_bench_<pid> on PGHOST_URL (default
 // postgres://postgres@127.0.0.1:5432), dropped at the end, also on failure.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { COHORTS, addToHistogram } from '@rampart/core';
-import pg from 'pg';
+import { ADMIN, PG_BASE, adminSql, cleanupOnSignals, cleanups, rng, runCleanups, startServer, stop } from './lib/rollup-fixture.mjs';
 
 const quick = process.argv.includes('--quick');
 const DURATION_S = quick ? 3 : 10;
@@ -34,69 +32,14 @@ const PASSES = quick ? 1 : 3;
 const SENDERS = 4;
 const EVENTS_PER_BATCH = 5_000;
 const BODIES = 8;
-const PG_BASE = process.env.PGHOST_URL ?? 'postgres://postgres@127.0.0.1:5432';
-const root = fileURLToPath(new URL('..', import.meta.url));
-const ADMIN = 'rpt_bench-admin-token-0123456789abcdefghij';
 const log = (...args) => console.error(...args);
 const LOAD_AT_START = os.loadavg()[0];
-
-// ---------------------------------------------------------------- processes and databases
-
-function startServer(env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['packages/server/bin/rampart.js', 'serve'], {
-      cwd: root,
-      env: { ...env, PORT: '0', RAMPART_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn', RAMPART_RATE_LIMIT_INGEST: '0' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`rampart serve exited early (${code}): ${out}`)));
-  });
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.removeAllListeners('exit');
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-  });
-}
-
-async function adminSql(sql) {
-  const client = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-/** Cleanups still to run; also run on SIGINT/SIGTERM so a scratch database never stays behind. */
-const cleanups = new Set();
-async function runCleanups() {
-  for (const fn of [...cleanups].reverse()) {
-    cleanups.delete(fn);
-    await fn().catch((err) => log(`cleanup failed: ${err.message}`));
-  }
-}
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, () => {
-    void runCleanups().finally(() => process.exit(130));
-  });
-}
+cleanupOnSignals();
 
 /** Starts a server on `driver`, calls fn(server), then stops it and removes its data. */
 async function withServer(driver, fn) {
-  const env = { ...process.env };
+  // Ingestion is measured without its rate limit, which would otherwise cap the run.
+  const env = { ...process.env, RAMPART_RATE_LIMIT_INGEST: '0' };
   delete env.DATABASE_URL;
   let dropDb;
   let dataDir;
@@ -130,17 +73,6 @@ async function withServer(driver, fn) {
 
 // ---------------------------------------------------------------- workloads
 
-/** Deterministic PRNG (mulberry32), so every run sends the same bodies. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pickWeighted = (r, items) => {
   let x = r() * items.reduce((s, [, w]) => s + w, 0);
   for (const [v, w] of items) if ((x -= w) < 0) return v;

@@ -83,7 +83,8 @@ export function cleanupOnSignals() {
 
 // ---------------------------------------------------------------- seed
 
-function rng(seed) {
+/** Deterministic PRNG (mulberry32), so every run sends and seeds the same data. */
+export function rng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -31,19 +31,12 @@ export function createTokenStore(db: Queryable) {
       );
       return rows[0];
     },
-    async findByHash(hash: string): Promise<TokenRow | undefined> {
-      return (await db.query<TokenRow>(`select ${COLUMNS} from api_tokens where token_hash = $1`, [hash]))[0];
-    },
     async get(q: Queryable, id: string, forUpdate = false): Promise<TokenRow | undefined> {
       const lock = forUpdate ? ' for update' : '';
       return (await q.query<TokenRow>(`select ${COLUMNS} from api_tokens where id = $1${lock}`, [id]))[0];
     },
     async list(): Promise<TokenRow[]> {
       return db.query<TokenRow>(`select ${COLUMNS} from api_tokens order by created_at, id`);
-    },
-    async count(): Promise<number> {
-      const rows = await db.query<{ n: number }>('select count(*)::int as n from api_tokens');
-      return rows[0]!.n;
     },
     async countActiveSuperAdmins(q: Queryable): Promise<number> {
       const rows = await q.query<{ n: number }>(

@@ -148,7 +148,7 @@ export function createFlagService(db: Database, bus: ChangeBus) {
       change(ctx, key, expected, 'flag.update', (cur) => ({
         state: {
           ...stateOf(cur),
-          ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
+          ...definedOnly(patch),
           ...(patch.allowlist ? { allowlist: unique(patch.allowlist) } : {}),
         },
       })),

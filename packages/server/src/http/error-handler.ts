@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isDatabaseUnavailable } from '../db/errors.js';
-import { AppError, ERROR_CATALOG, type ErrorBody, type ErrorCode } from '../errors.js';
+import { AppError, type ErrorBody, type ErrorCode } from '../errors.js';
 
 /** Fastify's own error codes, mapped onto the catalog. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -64,4 +64,3 @@ export function installErrorHandling(app: FastifyInstance): void {
   );
 }
 
-export const ERROR_CODES = Object.keys(ERROR_CATALOG) as ErrorCode[];

@@ -65,7 +65,7 @@ export interface CheckpointRow {
   determinism: unknown;
   metrics: unknown;
   judgement: unknown;
-  alerts: { code: string; severity: string; message: string }[];
+  alerts: { code: string; severity: string; message: string; metric?: string; basis?: string }[];
   report: string | null;
   durationMs: number | null;
 }
@@ -99,11 +99,6 @@ export async function listCheckpoints(q: Queryable, flag: string, limit: number,
 
 export async function getCheckpoint(q: Queryable, id: string): Promise<CheckpointRow | undefined> {
   return (await q.query<CheckpointRow>(`select ${COLUMNS} from checkpoints where id = $1`, [id]))[0];
-}
-
-/** The latest checkpoint's status per flag, for "two consecutive" rules and the notifier. */
-export async function lastCheckpoints(q: Queryable, flag: string, n: number): Promise<{ status: string; alerts: CheckpointRow['alerts'] }[]> {
-  return q.query(`select status, alerts from checkpoints where flag_key = $1 and status <> 'MISSED' order by at desc limit $2`, [flag, n]);
 }
 
 /** When the current stage began: the last audited change of enabled or the rollout. */

@@ -2,10 +2,10 @@ import type { ChangeContext } from '../audit/store.js';
 import type { Database } from '../db/database.js';
 import type { CheckpointRow } from '../monitor/store.js';
 import type { Plan } from './model.js';
-import type { PlanService } from './service.js';
+import { WATCHDOG_ACTOR, type PlanService } from './service.js';
 import { updatePlan } from './store.js';
 
-const WATCHDOG: ChangeContext = { actor: { tokenId: 'internal', name: 'watchdog', role: 'OPERATOR' } };
+const WATCHDOG: ChangeContext = { actor: WATCHDOG_ACTOR };
 const MINUTE = 60_000;
 
 /** Alert codes that roll back at once, whatever the metric. */
@@ -28,31 +28,24 @@ interface StageMetrics {
  * not in yet, until the extensions run out.
  */
 export function createPlanEvidence(db: Database, plans: PlanService, clock: () => number) {
-  async function previous(cp: CheckpointRow): Promise<CheckpointRow['alerts'] | null> {
+  /** The checkpoint before this one (scheduled gaps aside): its status and alerts. */
+  async function previousOf(cp: CheckpointRow): Promise<{ status: string; alerts: CheckpointRow['alerts'] } | undefined> {
     const rows = await db.query<{ status: string; alerts: CheckpointRow['alerts'] }>(
       `select status, alerts from checkpoints where flag_key = $1 and id <> $2 and status <> 'MISSED' and at <= $3 order by at desc limit 1`,
       [cp.flag, cp.id, cp.at.toISOString()],
     );
-    return rows[0] ? (rows[0].status === 'PASS' ? [] : rows[0].alerts) : null;
-  }
-
-  async function previousStatus(cp: CheckpointRow): Promise<string | undefined> {
-    const rows = await db.query<{ status: string }>(
-      `select status from checkpoints where flag_key = $1 and id <> $2 and status <> 'MISSED' and at <= $3 order by at desc limit 1`,
-      [cp.flag, cp.id, cp.at.toISOString()],
-    );
-    return rows[0]?.status;
+    return rows[0];
   }
 
   function rollbackTrigger(cp: CheckpointRow, prev: CheckpointRow['alerts'] | null, plan: Plan): string | undefined {
     const fails = cp.alerts.filter((a) => a.severity === 'FAIL');
-    const critical = fails.find((a) => CRITICAL.has(a.code) || /critical/i.test((a as { rule?: string }).rule ?? ''));
+    const critical = fails.find((a) => CRITICAL.has(a.code) || a.basis === 'critical_level');
     if (critical) return `${critical.code} at checkpoint ${cp.id}: ${critical.message}`;
     if (prev) {
       const key = (a: { code: string; metric?: string }) => `${a.code}/${a.metric ?? ''}`;
       const before = new Set(prev.filter((a) => a.severity === 'FAIL').map(key));
       const again = fails.find((a) => before.has(key(a)));
-      if (again) return `${again.code}${(again as { metric?: string }).metric ? ` (${(again as { metric?: string }).metric})` : ''} FAILed on two consecutive checkpoints (latest ${cp.id}): ${again.message}`;
+      if (again) return `${again.code}${again.metric ? ` (${again.metric})` : ''} FAILed on two consecutive checkpoints (latest ${cp.id}): ${again.message}`;
     }
     if (plan.dataErrors + 1 >= plan.maxDataErrors && cp.alerts.some((a) => a.code === 'METRIC_QUERY_ERROR')) {
       return `metric queries failed on ${plan.maxDataErrors} checkpoints in a row (latest ${cp.id})`;
@@ -77,7 +70,8 @@ export function createPlanEvidence(db: Database, plans: PlanService, clock: () =
     async onCheckpoint(cp: CheckpointRow): Promise<EvidenceOutcome> {
       const plan = await plans.live(cp.flag);
       if (!plan || plan.state !== 'active' || cp.status === 'MISSED') return { action: 'none' };
-      const prev = await previous(cp);
+      const before = await previousOf(cp);
+      const prev = before ? (before.status === 'PASS' ? [] : before.alerts) : null;
       const trigger = rollbackTrigger(cp, prev, plan);
       if (trigger) {
         const rolled = await plans.rollback({ ...WATCHDOG, reason: trigger }, cp.flag, trigger, cp.at);
@@ -97,7 +91,7 @@ export function createPlanEvidence(db: Database, plans: PlanService, clock: () =
       // At 0 % (allowlist only) and 100 % there is no exposed/control split to compare, so the
       // judge can only say INSUFFICIENT_DATA; there, passing means no FAIL, twice in a row.
       const comparable = stage.percentage > 0 && stage.percentage < 100;
-      const prevStatus = await previousStatus(cp);
+      const prevStatus = before?.status;
       const passing = comparable ? cp.decision === 'GO' && prevStatus === 'PASS' : cp.status !== 'FAIL' && prevStatus !== undefined && prevStatus !== 'FAIL';
       if (passing && dwellMet && sampleMet) {
         if (stage.gate === 'approval' && plan.currentStage < plan.stages.length - 1) {

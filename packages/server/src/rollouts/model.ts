@@ -15,6 +15,7 @@ export interface Stage {
 export type RollbackPolicy = 'disable' | 'zero' | 'previous' | 'halve';
 export const ROLLBACK_POLICIES: readonly RollbackPolicy[] = ['disable', 'zero', 'previous', 'halve'];
 export type PlanState = 'active' | 'paused' | 'rolling_back' | 'rolled_back' | 'completed' | 'aborted';
+/** States in which a plan drives its flag (the unique "one live plan per flag" index in SQL). */
 export const LIVE_STATES: readonly PlanState[] = ['active', 'paused', 'rolling_back'];
 
 export interface Plan {

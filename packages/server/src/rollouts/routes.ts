@@ -4,7 +4,7 @@ import type { Database } from '../db/database.js';
 import { AppError } from '../errors.js';
 import { changeContext } from '../http/context.js';
 import { KeyParams, Reason, Text } from '../http/schemas.js';
-import { checkPolicy, checkStages, type Plan } from './model.js';
+import { LIVE_STATES, checkPolicy, checkStages, type Plan } from './model.js';
 import type { PlanService } from './service.js';
 import { getTemplate, latestPlans, listTemplates, putTemplate } from './store.js';
 
@@ -70,7 +70,7 @@ export function rolloutRoutes(db: Database, plans: PlanService, clock: () => num
       schema: { tags, summary: 'The flag’s live plan (or its latest), with progress, and its history', params: KeyParams },
       handler: async (req) => {
         const history = await latestPlans(db, req.params.key, 20);
-        const live = history.find((p) => ['active', 'paused', 'rolling_back'].includes(p.state));
+        const live = history.find((p) => LIVE_STATES.includes(p.state));
         return { plan: live ? planJson(live, clock()) : null, history: history.map((p) => planJson(p, clock())) };
       },
     });

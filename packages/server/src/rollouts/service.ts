@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { appendAudit, type ChangeContext } from '../audit/store.js';
+import type { Identity } from '../auth/roles.js';
 import type { Database, Queryable } from '../db/database.js';
 import { AppError } from '../errors.js';
 import type { FlagService } from '../flags/service.js';
@@ -17,6 +18,9 @@ export interface StartInput {
 }
 
 type FlagPatch = { enabled?: boolean; rolloutBasisPoints?: number };
+
+/** Who the audit trail names when the watchdog moves a plan. */
+export const WATCHDOG_ACTOR: Identity = { tokenId: 'internal', name: 'watchdog', role: 'OPERATOR' };
 
 const bp = (pct: number) => Math.round(pct * 100);
 
@@ -169,7 +173,7 @@ export function createPlanService(db: Database, flags: FlagService, clock: () =>
 
     /** The stage passed at an approval gate: mark it, audited, so the UI and CLI show the wait. */
     pauseForApproval: (plan: Plan) =>
-      transition({ actor: { tokenId: 'internal', name: 'watchdog', role: 'OPERATOR' } }, plan.flag, 'plan.await_approval', async () => ({
+      transition({ actor: WATCHDOG_ACTOR }, plan.flag, 'plan.await_approval', async () => ({
         patch: { awaitingApproval: true },
         why: `stage ${plan.currentStage + 1} passed; waiting for approval`,
       })),

@@ -8,8 +8,8 @@ import type { Database } from '../db/database.js';
 import { AppError } from '../errors.js';
 import { getFlag } from '../flags/store.js';
 import type { FlagPatch, FlagService } from '../flags/service.js';
+import { livePlan } from '../rollouts/store.js';
 import {
-  activePlanFor,
   cancelScheduledChange,
   claimScheduledChange,
   dueScheduledChanges,
@@ -131,7 +131,7 @@ export function createScheduledChangeService(deps: { db: Database; flags: FlagSe
       const row = await claimScheduledChange(tx, id);
       if (!row) return undefined;
       // A percentage change must not fight a rollout plan that steers the same flag.
-      const planId = row.change.rolloutPercentage === undefined ? undefined : await activePlanFor(tx, row.flagKey);
+      const planId = row.change.rolloutPercentage === undefined ? undefined : (await livePlan(tx, row.flagKey))?.id;
       if (planId) {
         const result = { error: PLAN_ACTIVE_REASON, planId };
         const failed = (await recordScheduledResult(tx, id, 'failed', result))!;

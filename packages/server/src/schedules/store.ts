@@ -116,16 +116,3 @@ export async function cancelScheduledChange(q: Queryable, id: string, actor: str
   return rows[0];
 }
 
-/**
- * The live rollout plan of a flag, if any. Rollout plans come with migration 006; without
- * its table there is no plan to fight.
- */
-export async function activePlanFor(q: Queryable, flagKey: string): Promise<string | undefined> {
-  const present = await q.query<{ present: boolean }>(`select to_regclass('rollout_plans') is not null as present`);
-  if (!present[0]?.present) return undefined;
-  const rows = await q.query<{ id: string }>(
-    `select id from rollout_plans where flag_key = $1 and state in ('active', 'paused', 'rolling_back') limit 1`,
-    [flagKey],
-  );
-  return rows[0]?.id;
-}

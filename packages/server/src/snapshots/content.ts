@@ -1,8 +1,7 @@
 import type { Queryable } from '../db/database.js';
 import { listFlags, type FlagRecord } from '../flags/store.js';
+import { LIVE_STATES } from '../rollouts/model.js';
 
-/** Plan states in which a plan drives its flag (the unique "one live plan per flag" index). */
-export const LIVE_PLAN_STATES = ['active', 'paused', 'rolling_back'] as const;
 
 /** A flag as captured: every field a restore writes back, plus its bookkeeping for readers. */
 export interface SnapshotFlag {
@@ -75,12 +74,12 @@ export async function livePlans(q: Queryable, extraIds: readonly string[] = [], 
     `select to_jsonb(p) as row from rollout_plans p
      where p.state = any($1::text[]) or p.id = any($2::text[])
      order by p.flag_key, p.id${lock ? ' for update' : ''}`,
-    [LIVE_PLAN_STATES, extraIds],
+    [LIVE_STATES, extraIds],
   );
   return rows.map((r) => r.row);
 }
 
-export const isLive = (plan: SnapshotPlan) => (LIVE_PLAN_STATES as readonly string[]).includes(plan.state);
+export const isLive = (plan: SnapshotPlan) => (LIVE_STATES as readonly string[]).includes(plan.state);
 
 /** Reads everything a snapshot holds. Run it in a repeatable-read transaction for one consistent view. */
 export async function captureContent(q: Queryable, serverVersion: string): Promise<SnapshotContent> {

@@ -89,7 +89,7 @@ export function dropRedundantRecent(alertsByWindow: Map<TestWindow['window'], Al
 export function capThinComparisons(alerts: readonly Alert[], sufficient: boolean, nExposed = Infinity, minForFail = 0): Alert[] {
   if (sufficient && nExposed >= minForFail) return [...alerts];
   return alerts.map((a) =>
-    a.severity === 'FAIL' && a.rule.includes('mSPRT exposed vs control')
+    a.severity === 'FAIL' && a.basis === 'comparison'
       ? { ...a, severity: 'WARN' as const, message: `${a.message} (WARN, not FAIL: too little data yet for a comparative FAIL)` }
       : a,
   );

@@ -83,6 +83,7 @@ export function judgePercentile(metric: PercentileMetric, ctx: MetricContext): {
             `${metric.label}${w.label} ${side === 'up' ? pName : `p${Math.round((1 - q) * 100)}`} ${value(qe, metric.unit)} (n=${int(ne)}) vs control ${value(qc, metric.unit)} (n=${int(nc)}); ` +
             `${pct(shareE)} of exposed ${tail} vs ${pct(shareC)} of control (${num(shareRatio)}×), ${pText(p, alpha)}`,
           numbers: { exposedQuantile: qe, controlQuantile: qc, pooledQuantile: cut, shareExposed: shareE, shareControl: shareC, nExposed: ne, nControl: nc, pValue: p, alpha },
+          basis: 'comparison',
           rule: `exceedance of the pooled ${pName} by mSPRT exposed vs control, ${w.alphaText}${sides.length > 1 ? '/2 sides' : ''}; floors share ≥ ${rule.minExceedanceRatio}× and ${pName} ${side === 'up' ? '+' : '−'}${Math.round(rule.minQuantileChange * 100)} %`,
         });
       }
@@ -167,6 +168,7 @@ function levelAlerts(metric: PercentileMetric, he: HistView, w: TestWindow, alph
         metric: metric.name,
         message: `${metric.label}${w.label} ${pName} ${value(qe, metric.unit)} (n=${int(ne)}) above the ${name} level ${value(level, metric.unit)}: ${pct(above / ne)} of requests above it, ${pText(p, alpha)}`,
         numbers: { exposedQuantile: qe, level, shareAbove: above / ne, nExposed: ne, pValue: p, alpha },
+        basis: kind === 'absolute' ? (name === 'critical' ? 'critical_level' : 'level') : 'baseline',
         rule: `${kind === 'absolute' ? `absolute ${name} level` : 'baseline + relative'}: share above the level > ${pct(1 - q)}, one-sample binomial mSPRT, ${ctx.metricAlphaText}${w.window === 'recent' ? ' spent over looks' : ''}`,
       },
     ];

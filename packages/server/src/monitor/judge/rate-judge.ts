@@ -86,6 +86,7 @@ export function judgeRate(metric: RateMetric, ctx: MetricContext): { row: Metric
             `${metric.label}${w.label} ${pct(re)} (n=${int(e.n)}) vs control ${pct(rc)} (n=${int(c.n)}), ` +
             `${side === 'up' ? 'up' : 'down'}, ratio ${num(ratio)}, ${pText(p, alpha)}`,
           numbers: { exposedRate: re, controlRate: rc, nExposed: e.n, nControl: c.n, ratio: Number.isFinite(ratio) ? ratio : null, pValue: p, alpha },
+          basis: 'comparison',
           rule: `mSPRT exposed vs control (conditional binomial, normal mixture τ=${tau} on the log rate ratio), ${w.alphaText}${sides.length > 1 ? '/2 sides' : ''}; floors ${side === 'up' ? '+' : '−'}${Math.round(rule.minRelativeChange * 100)} % and ${side === 'up' ? '+' : '−'}${pp(rule.minAbsoluteChange)}`,
         });
       }
@@ -147,6 +148,7 @@ function absoluteAlerts(metric: RateMetric, e: RateData, re: number, w: TestWind
         metric: metric.name,
         message: `${metric.label}${w.label} ${pct(re)} (n=${int(e.n)}) ${up ? 'above' : 'below'} the ${level} level ${pct(lv)}, ${pText(p, alpha)}`,
         numbers: { exposedRate: re, nExposed: e.n, level: lv, pValue: p, alpha },
+        basis: level === 'critical' ? 'critical_level' : 'level',
         rule: `absolute ${level} level ${up ? '>' : '<'} ${pct(lv)}, one-sample binomial mSPRT, ${w.window === 'stage' ? ctx.metricAlphaText : `${ctx.metricAlphaText} spent over looks`}`,
       },
     ];
@@ -174,6 +176,7 @@ function baselineAlerts(metric: RateMetric, e: RateData, b: RateData, ctx: Metri
       metric: metric.name,
       message: `${metric.label} ${pct(re)} (n=${int(e.n)}) vs baseline ${pct(rb)} (n=${int(b.n)}): ${side === 'up' ? 'above' : 'below'} ${pct(level)}, ${pText(p, ctx.metricAlpha)}`,
       numbers: { exposedRate: re, baselineRate: rb, level, nExposed: e.n, nBaseline: b.n, pValue: p, alpha: ctx.metricAlpha },
+      basis: 'baseline',
       rule: `baseline ${side === 'up' ? '+' : '−'}${Math.round(rel * 100)} % (and ≥ ${pp(floor)}), one-sample binomial mSPRT, ${ctx.metricAlphaText}`,
     });
   }

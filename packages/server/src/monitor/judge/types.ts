@@ -150,7 +150,15 @@ export interface Alert {
   numbers: Record<string, number | null>;
   /** The rule that fired, e.g. "mSPRT exposed vs control, α=0.05/5". */
   rule: string;
+  /**
+   * What the alert rests on, for machines: a comparison of exposed with control, a critical or
+   * warning level, the baseline. Plans roll back at once on a critical level; thin data caps
+   * comparisons at WARN.
+   */
+  basis?: AlertBasis;
 }
+
+export type AlertBasis = 'comparison' | 'critical_level' | 'level' | 'baseline';
 
 export type Direction = 'lower_is_better' | 'higher_is_better' | 'two_sided';
 export type Outcome = 'pass' | 'warn' | 'fail' | 'insufficient' | 'error';
