@@ -3,7 +3,7 @@
 // markdown report (its stdout) into its section of docs/benchmarks.md.
 //
 // Usage: npm run bench            (builds first)
-//        node bench/run.mjs [--quick]   (extra arguments go to every script)
+//        node bench/run.mjs [--quick] [--only=http-eval,core-eval]   (other arguments go to every script)
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,8 @@ const SCRIPTS = [
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const docPath = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
-const passArgs = process.argv.slice(2);
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const passArgs = process.argv.slice(2).filter((a) => !a.startsWith('--only='));
 
 function run(script) {
   return new Promise((resolve, reject) => {
@@ -55,6 +56,7 @@ let failed = false;
 let doc = readFileSync(docPath, 'utf8');
 for (const { script, section } of SCRIPTS) {
   if (!existsSync(new URL(`../${script}`, import.meta.url))) continue;
+  if (only && !only.includes(section)) continue;
   console.error(`\n== node ${script} ${passArgs.join(' ')}`.trimEnd());
   try {
     const report = await run(script);

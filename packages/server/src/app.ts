@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { ConfigCache } from './evaluation/config-cache.js';
 import { evaluationRoutes } from './evaluation/routes.js';
+import { createEvaluationFastPath, serverWithFastPath, type FastPath } from './evaluation/fast-path.js';
 import { createEvaluationService } from './evaluation/service.js';
 import { ChangeBus } from './events/change-bus.js';
 import { flagRoutes } from './flags/routes.js';
@@ -35,6 +36,7 @@ import { createScheduler } from './monitor/scheduler.js';
 import { loadSubjectHasher } from './ops/subject-hash.js';
 import { metricDefinitionRoutes } from './prometheus/routes.js';
 import { notificationRoutes } from './notify/routes.js';
+import { sdkRoutes } from './sdk/routes.js';
 import { snapshotRoutes } from './snapshots/routes.js';
 import { scheduledChangeRoutes } from './schedules/routes.js';
 import { createScheduledChangeService } from './schedules/service.js';
@@ -59,6 +61,8 @@ export interface Services {
 declare module 'fastify' {
   interface FastifyInstance {
     rampart: Services;
+    /** The evaluation hot path over real HTTP, when enabled (see evaluation/fast-path.ts). */
+    evaluationFastPath: FastPath | undefined;
     /** The checkpoint runner and its scheduler (started by `startServer`, not by tests). */
     watchdog: { runner: CheckpointRunner; scheduler: ReturnType<typeof createScheduler> };
   }
@@ -72,7 +76,9 @@ export const API_VERSION = '0.1.0';
  */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const { db } = deps;
+  const fastPathHolder: { fastPath?: FastPath } = {};
   const app = Fastify({
+    serverFactory: serverWithFastPath(fastPathHolder),
     logger: loggerOptions(config.logLevel, deps.logStream),
     genReqId: requestIdFor,
     requestIdHeader: false,
@@ -104,6 +110,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const hashSubject = await loadSubjectHasher(db);
   const evaluation = createEvaluationService({ cache, env: config.env, metrics, hashSubject, log: app.log });
   app.decorate('rampart', { db, flags, tokens, bus, cache });
+  // A per-token evaluation limit is enforced by the route's limiter only, so it turns the fast path off.
+  if (config.rateLimitSdk === 0) {
+    const fastPath = createEvaluationFastPath({ evaluation, cache, tokens, metrics, log: app.log });
+    fastPathHolder.fastPath = fastPath;
+    app.addHook('preClose', async () => fastPath.disable());
+  }
+  app.decorate('evaluationFastPath', fastPathHolder.fastPath);
 
   installErrorHandling(app);
   installRequestTracking(app, metrics);
@@ -135,6 +148,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(auditRoutes(db));
   await app.register(tokenRoutes(tokens));
   await app.register(evaluationRoutes(evaluation));
+  await app.register(sdkRoutes({ cache, bus, tokens, heartbeatMs: 15_000 }));
   const metricsQuery = createMetricsQueryService(db, config.minuteRetentionMs);
   const baselines = createBaselineService(db, metricsQuery);
   await app.register(

@@ -41,6 +41,12 @@ export class ConfigCache {
     return this.load();
   }
 
+  /** The snapshot if it is loaded and within its TTL, else undefined (never loads). */
+  fresh(): ConfigSnapshot | undefined {
+    const snap = this.snapshot;
+    return snap && Date.now() - snap.loadedAt < this.ttlMs ? snap : undefined;
+  }
+
   invalidate(): void {
     this.generation++;
     this.snapshot = undefined;

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { levelEnabled } from '../http/logging.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { SubjectHasher } from '../ops/subject-hash.js';
-import type { ConfigCache } from './config-cache.js';
+import type { ConfigCache, ConfigSnapshot } from './config-cache.js';
 
 export interface FlagEvaluation extends EvaluationResult {
   readonly flag: string;
@@ -40,7 +40,17 @@ export function createEvaluationService(deps: {
     return { flag: key, version: snapshotFlag?.version ?? null, ...result };
   }
 
+  function many(snap: ConfigSnapshot, context: EvaluationContext, keys?: readonly string[]): Record<string, FlagEvaluation> {
+    const out: Record<string, FlagEvaluation> = {};
+    for (const key of keys ?? snap.flags.keys()) out[key] = one(snap.flags.get(key), key, context);
+    return out;
+  }
+
   return {
+    /** Synchronous evaluation over a snapshot the caller already holds (the fast path). */
+    evaluateIn: (snap: ConfigSnapshot, key: string, context: EvaluationContext) => one(snap.flags.get(key), key, context),
+    evaluateManyIn: many,
+
     async evaluate(key: string, context: EvaluationContext): Promise<FlagEvaluation> {
       const snap = await deps.cache.get();
       return one(snap.flags.get(key), key, context);
@@ -48,10 +58,7 @@ export function createEvaluationService(deps: {
 
     /** Every live flag, or only the named ones (unknown names come back as FLAG_NOT_FOUND). */
     async evaluateMany(context: EvaluationContext, keys?: readonly string[]): Promise<Record<string, FlagEvaluation>> {
-      const snap = await deps.cache.get();
-      const out: Record<string, FlagEvaluation> = {};
-      for (const key of keys ?? snap.flags.keys()) out[key] = one(snap.flags.get(key), key, context);
-      return out;
+      return many(await deps.cache.get(), context, keys);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
@@ -6,10 +6,15 @@ import type { Metrics } from '../ops/metrics.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+// Generated ids are a random per-process prefix and a counter: unique across replicas and
+// restarts, and an order of magnitude cheaper than a UUID on the evaluation hot path.
+const PROCESS_PREFIX = randomBytes(6).toString('base64url');
+let sequence = 0;
+
 /** Takes a caller's X-Request-Id when it is safe to log, otherwise makes one. */
 export function requestIdFor(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : `${PROCESS_PREFIX}-${(++sequence).toString(36)}`;
 }
 
 /**
