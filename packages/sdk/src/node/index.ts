@@ -1,0 +1,1 @@
+export { fileStorage, readBootstrap } from './storage.js';

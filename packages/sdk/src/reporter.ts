@@ -1,0 +1,175 @@
+import { addToHistogram, type Cohort, type Histogram } from '@rampart/core';
+
+const MINUTE = 60_000;
+
+/** One row of `POST /api/metrics`'s `aggregates` (the server's shape). */
+export interface Aggregate {
+  flag: string;
+  cohort: Cohort;
+  metric: string;
+  kind?: 'counter' | 'rate' | 'distribution';
+  minute: number;
+  count: number;
+  sum?: number;
+  histogram?: Histogram;
+}
+
+export interface ReporterOptions {
+  readonly url: string;
+  readonly token: string;
+  readonly fetch: typeof fetch;
+  readonly flushIntervalMs: number;
+  /** Aggregates held while the server is unreachable; past it the oldest are dropped and counted. */
+  readonly maxPendingAggregates: number;
+  readonly now: () => number;
+  readonly onError: (err: unknown) => void;
+}
+
+export interface ReporterStats {
+  /** Aggregates waiting to be sent (current minutes and failed batches). */
+  pending: number;
+  /** Aggregates dropped because the buffer was full while the server was unreachable. */
+  dropped: number;
+  /** Batches the server accepted. */
+  sent: number;
+}
+
+type Kind = NonNullable<Aggregate['kind']>;
+
+/**
+ * Aggregates exposures, HTTP outcomes and business metrics per minute, flag and cohort (design
+ * §5), so traffic to Rampart grows with minutes × flags × cohorts, not with requests. Closed
+ * minutes are sent in batches, each with an idempotency key that is kept across retries, so a
+ * batch the server received but whose answer was lost is not counted twice.
+ */
+export function createReporter(opts: ReporterOptions) {
+  const open = new Map<string, Aggregate>();
+  /** Batches that failed to send, oldest first, with their idempotency keys. */
+  const queue: { key: string; aggregates: Aggregate[] }[] = [];
+  const stats: ReporterStats = { pending: 0, dropped: 0, sent: 0 };
+  const runId = Math.random().toString(36).slice(2, 10) + Date.now().toString(36);
+  let batchNo = 0;
+  let flushing: Promise<void> | undefined;
+  const timer = setInterval(() => void flush(false), opts.flushIntervalMs);
+  (timer as { unref?: () => void }).unref?.();
+
+  function cell(flag: string, cohort: Cohort, metric: string, kind: Kind, at: number): Aggregate {
+    const minute = at - (at % MINUTE);
+    const key = `${minute}|${flag}|${cohort}|${metric}`;
+    let a = open.get(key);
+    if (!a) {
+      a = { flag, cohort, metric, minute, count: 0, ...(metric.startsWith('_') ? {} : { kind }) };
+      if (kind !== 'counter') a.sum = 0;
+      if (kind === 'distribution') a.histogram = {};
+      open.set(key, a);
+      stats.pending++;
+      trim();
+    }
+    return a;
+  }
+
+  /** Bounded memory: drop the oldest queued batches' aggregates first, then the oldest open ones. */
+  function trim(): void {
+    while (stats.pending > opts.maxPendingAggregates) {
+      const oldest = queue[0];
+      if (oldest) {
+        const a = oldest.aggregates.shift();
+        if (oldest.aggregates.length === 0) queue.shift();
+        if (a) {
+          stats.pending--;
+          stats.dropped++;
+        }
+        continue;
+      }
+      const first = open.keys().next();
+      if (first.done) return;
+      open.delete(first.value);
+      stats.pending--;
+      stats.dropped++;
+    }
+  }
+
+  async function send(batch: { key: string; aggregates: Aggregate[] }): Promise<void> {
+    const res = await opts.fetch(`${opts.url.replace(/\/+$/, '')}/api/metrics`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${opts.token}`, 'content-type': 'application/json', 'idempotency-key': batch.key },
+      body: JSON.stringify({ aggregates: batch.aggregates }),
+    });
+    // A 4xx other than 429 will not get better by retrying: drop the batch, count it, say why.
+    if (res.status >= 400 && res.status < 500 && res.status !== 429) {
+      stats.dropped += batch.aggregates.length;
+      throw new Error(`Rampart refused a metrics batch: HTTP ${res.status} ${await res.text()}`);
+    }
+    if (!res.ok) throw Object.assign(new Error(`Rampart metrics: HTTP ${res.status}`), { retry: true });
+  }
+
+  /** Moves closed minutes (or all, when closing) into the queue and sends the queue in order. */
+  function flush(all: boolean): Promise<void> {
+    const current = opts.now() - (opts.now() % MINUTE);
+    const ready: Aggregate[] = [];
+    for (const [key, a] of open) {
+      if (all || a.minute < current) {
+        ready.push(a);
+        open.delete(key);
+      }
+    }
+    for (let i = 0; i < ready.length; i += 1000) queue.push({ key: `sdk-${runId}-${++batchNo}`, aggregates: ready.slice(i, i + 1000) });
+    if (flushing) return flushing.then(() => (queue.length ? flush(false) : undefined));
+    flushing = (async () => {
+      while (queue.length) {
+        const batch = queue[0]!;
+        try {
+          await send(batch);
+          stats.sent++;
+        } catch (err) {
+          opts.onError(err);
+          if (!(err as { retry?: boolean }).retry && (err as Error).message.startsWith('Rampart refused')) {
+            // Not retryable: already counted as dropped.
+          } else {
+            return; // the server is unreachable: keep the batch (and its key) for the next flush
+          }
+        }
+        if (queue[0] === batch) queue.shift();
+        stats.pending -= batch.aggregates.length;
+      }
+    })().finally(() => {
+      flushing = undefined;
+    });
+    return flushing;
+  }
+
+  return {
+    exposure(flag: string, cohort: Cohort, at = opts.now()): void {
+      cell(flag, cohort, '_exposures', 'counter', at).count++;
+    },
+    http(flag: string, cohort: Cohort, status: number, latencyMs: number, at = opts.now()): void {
+      const lat = cell(flag, cohort, '_http_latency_ms', 'distribution', at);
+      lat.count++;
+      lat.sum! += latencyMs;
+      addToHistogram(lat.histogram!, latencyMs);
+      // The server's status series: the class (2xx..5xx) plus the codes the runbooks watch.
+      if (status >= 200 && status < 600) cell(flag, cohort, `_http_status_${Math.floor(status / 100)}xx`, 'counter', at).count++;
+      if (status === 401 || status === 403 || status === 429) cell(flag, cohort, `_http_status_${status}`, 'counter', at).count++;
+    },
+    rate(flag: string, cohort: Cohort, metric: string, success: boolean, at = opts.now()): void {
+      const c = cell(flag, cohort, metric, 'rate', at);
+      c.count++;
+      if (success) c.sum! += 1;
+    },
+    value(flag: string, cohort: Cohort, metric: string, value: number, at = opts.now()): void {
+      const c = cell(flag, cohort, metric, 'distribution', at);
+      c.count++;
+      c.sum! += value;
+      addToHistogram(c.histogram!, value);
+    },
+    stats: (): Readonly<ReporterStats> => ({ ...stats }),
+    flush: () => flush(false),
+    /** Sends everything, the current minute included, and stops the timer. */
+    async close(): Promise<void> {
+      clearInterval(timer);
+      await flush(true);
+    },
+  };
+}
+
+export type Reporter = ReturnType<typeof createReporter>;

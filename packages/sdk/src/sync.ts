@@ -1,0 +1,153 @@
+import { createParser } from 'eventsource-parser';
+import { parseConfig, type SdkConfig } from './config.js';
+
+export interface SyncOptions {
+  readonly url: string;
+  readonly token: string;
+  readonly fetch: typeof fetch;
+  readonly streaming: boolean;
+  /** Poll period while the stream is down (and the only mode without streaming). */
+  readonly pollIntervalMs: number;
+  readonly backoff: { readonly minMs: number; readonly maxMs: number };
+  /** A stream that has said nothing (not even a heartbeat) for this long is considered dead. */
+  readonly streamIdleTimeoutMs: number;
+}
+
+export interface SyncEvents {
+  config(config: SdkConfig): void;
+  /** Transport state: streaming, polling (stream down, polls working) or offline. */
+  connection(state: 'streaming' | 'polling' | 'offline', error?: unknown): void;
+  /** The server refused the token (401/403): retrying will not help until it changes. */
+  unauthorized(status: number): void;
+}
+
+/** Full jitter: a uniform wait in [0, min(max, min·2^attempt)]. */
+export function backoffDelay(attempt: number, b: { minMs: number; maxMs: number }, random = Math.random): number {
+  const cap = Math.min(b.maxMs, b.minMs * 2 ** attempt);
+  return Math.max(b.minMs / 2, Math.round(random() * cap));
+}
+
+/**
+ * Keeps the config current: an SSE stream (`/api/sdk/stream`, over fetch so it can carry the
+ * Authorization header in browsers too) and, whenever the stream is down, ETag polls of
+ * `/api/sdk/config`. Reconnects with jittered exponential backoff. Never throws to the caller.
+ */
+export function startSync(opts: SyncOptions, on: SyncEvents): { stop(): void; refresh(): Promise<void> } {
+  let stopped = false;
+  let etag: string | undefined;
+  let streamAbort: AbortController | undefined;
+  let pollTimer: ReturnType<typeof setTimeout> | undefined;
+  let streamTimer: ReturnType<typeof setTimeout> | undefined;
+  let streamAttempt = 0;
+  let streaming = false;
+  const base = opts.url.replace(/\/+$/, '');
+  const auth = { authorization: `Bearer ${opts.token}` };
+
+  function accept(config: SdkConfig): void {
+    if (config.etag === etag) return;
+    etag = config.etag;
+    on.config(config);
+  }
+
+  async function poll(): Promise<void> {
+    const res = await opts.fetch(`${base}/api/sdk/config`, { headers: { ...auth, ...(etag ? { 'if-none-match': etag } : {}) } });
+    if (res.status === 304) return;
+    if (res.status === 401 || res.status === 403) {
+      on.unauthorized(res.status);
+      throw new Error(`Rampart refused the SDK token (${res.status})`);
+    }
+    if (!res.ok) throw new Error(`Rampart config: HTTP ${res.status}`);
+    accept(parseConfig(await res.json()));
+  }
+
+  function schedulePoll(delay: number): void {
+    if (stopped || !opts.pollIntervalMs) return;
+    clearTimeout(pollTimer);
+    pollTimer = setTimeout(() => {
+      if (stopped || streaming) return;
+      poll().then(
+        () => {
+          on.connection('polling');
+          schedulePoll(opts.pollIntervalMs);
+        },
+        (err: unknown) => {
+          on.connection('offline', err);
+          schedulePoll(opts.pollIntervalMs);
+        },
+      );
+    }, delay);
+    (pollTimer as { unref?: () => void }).unref?.();
+  }
+
+  async function stream(): Promise<void> {
+    const abort = new AbortController();
+    streamAbort = abort;
+    let idle: ReturnType<typeof setTimeout> | undefined;
+    const touch = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => abort.abort(new Error('stream idle')), opts.streamIdleTimeoutMs);
+      (idle as { unref?: () => void }).unref?.();
+    };
+    try {
+      touch();
+      const res = await opts.fetch(`${base}/api/sdk/stream`, {
+        headers: { ...auth, accept: 'text/event-stream', ...(etag ? { 'last-event-id': etag } : {}) },
+        signal: abort.signal,
+      });
+      if (res.status === 401 || res.status === 403) {
+        on.unauthorized(res.status);
+        throw new Error(`Rampart refused the SDK token (${res.status})`);
+      }
+      if (!res.ok || !res.body) throw new Error(`Rampart stream: HTTP ${res.status}`);
+      const parser = createParser({
+        onEvent: (event) => {
+          if (event.event !== 'config') return;
+          accept(parseConfig(event.data));
+        },
+      });
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        touch();
+        if (!streaming) {
+          streaming = true;
+          streamAttempt = 0;
+          clearTimeout(pollTimer);
+          on.connection('streaming');
+        }
+        parser.feed(value);
+      }
+      throw new Error('Rampart stream ended');
+    } finally {
+      clearTimeout(idle);
+    }
+  }
+
+  function runStream(): void {
+    if (stopped) return;
+    stream().catch((err: unknown) => {
+      if (stopped) return;
+      streaming = false;
+      // While the stream is down, polls keep the config fresh (and tell us if the server is back).
+      on.connection('offline', err);
+      schedulePoll(0);
+      streamTimer = setTimeout(runStream, backoffDelay(streamAttempt++, opts.backoff));
+      (streamTimer as { unref?: () => void }).unref?.();
+    });
+  }
+
+  if (opts.streaming) runStream();
+  else schedulePoll(0);
+
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(pollTimer);
+      clearTimeout(streamTimer);
+      streamAbort?.abort();
+    },
+    /** One poll now (used at start, before the stream has said anything). */
+    refresh: () => poll(),
+  };
+}

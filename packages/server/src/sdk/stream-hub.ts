@@ -1,0 +1,112 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
+import type { TokenService } from '../auth/token-service.js';
+import type { ConfigCache } from '../evaluation/config-cache.js';
+import type { ChangeBus } from '../events/change-bus.js';
+import { sdkConfigOf } from './config.js';
+
+interface Client {
+  readonly res: ServerResponse;
+  readonly secret: string | undefined;
+  /** The etag this client last received. */
+  sent: string | undefined;
+}
+
+/**
+ * The SDK streams of this replica. A flag change — committed here, or on another replica and
+ * heard through LISTEN/NOTIFY — invalidates the config cache; the hub then reloads the config
+ * once and sends it to every client whose copy differs. Because the reload happens after the
+ * notification, a client is never sent a config older than the change it was notified of.
+ */
+export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; tokens: TokenService; heartbeatMs: number; log: FastifyBaseLogger }) {
+  const clients = new Set<Client>();
+  let pushing: Promise<void> | undefined;
+  let again = false;
+
+  function write(client: Client, payload: string): void {
+    if (!client.res.writableEnded) client.res.write(payload);
+  }
+
+  async function send(client: Client): Promise<void> {
+    const snap = await deps.cache.get();
+    if (client.sent === snap.etag) return;
+    client.sent = snap.etag;
+    write(client, `id: ${snap.etag}\nevent: config\ndata: ${JSON.stringify(sdkConfigOf(snap))}\n\n`);
+  }
+
+  /** One push at a time; changes that arrive meanwhile cause exactly one more. */
+  function pushAll(): void {
+    if (pushing) {
+      again = true;
+      return;
+    }
+    pushing = (async () => {
+      do {
+        again = false;
+        const snap = await deps.cache.get();
+        const payload = `id: ${snap.etag}\nevent: config\ndata: ${JSON.stringify(sdkConfigOf(snap))}\n\n`;
+        for (const c of clients) {
+          if (c.sent === snap.etag) continue;
+          c.sent = snap.etag;
+          write(c, payload);
+        }
+      } while (again);
+    })()
+      .catch((err: unknown) => deps.log.warn({ err }, 'sdk stream push failed; clients keep their config and the next change retries'))
+      .finally(() => {
+        pushing = undefined;
+      });
+  }
+
+  /** A revoked token's streams end: the SDK's reconnect then gets its 401. */
+  async function recheckTokens(): Promise<void> {
+    for (const c of clients) {
+      if (!c.secret || !(await deps.tokens.authenticate(c.secret))) c.res.end();
+    }
+  }
+
+  const unsubscribe = deps.bus.subscribe((e) => {
+    // The cache has cleared itself on this same event (it subscribed first).
+    if (e.kind === 'flag') pushAll();
+    else if (e.kind === 'tokens') void recheckTokens();
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const c of clients) write(c, ': ping\n\n');
+  }, deps.heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    size: () => clients.size,
+
+    async open(req: IncomingMessage, res: ServerResponse, opts: { secret: string | undefined; lastEventId: string | undefined; requestId: string }): Promise<void> {
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        // Proxies such as nginx buffer responses unless told not to.
+        'x-accel-buffering': 'no',
+        'x-request-id': opts.requestId,
+      });
+      res.flushHeaders();
+      // A reconnecting client that already holds the current config is not sent it again.
+      const client: Client = { res, secret: opts.secret, sent: opts.lastEventId };
+      clients.add(client);
+      const drop = () => clients.delete(client);
+      req.on('close', drop);
+      res.on('close', drop);
+      write(client, `retry: 1000\n\n`);
+      await send(client).catch((err: unknown) => {
+        deps.log.warn({ err }, 'sdk stream: could not load the config; closing so the client retries');
+        res.end();
+      });
+    },
+
+    closeAll(): void {
+      clearInterval(heartbeat);
+      unsubscribe();
+      for (const c of clients) c.res.end();
+      clients.clear();
+    },
+  };
+}
