@@ -156,6 +156,8 @@ export class RampartClient extends Emitter<ClientEvents> {
         connection: (state, err) => {
           if (this.connection === 'closed') return;
           if (err) this.fail(err);
+          // The config was current until the moment the connection was lost.
+          if (state === 'offline' && (this.connection === 'streaming' || this.connection === 'polling')) this.lastSyncAt = this.now();
           this.connection = state;
           if (state !== 'offline') {
             this.lastSyncAt = this.now();

@@ -10,13 +10,13 @@ export interface SdkConfig {
 
 /**
  * Accepts what an application may hand the SDK as a bootstrap: the server's SDK config, or a
- * snapshot export (`rampart snapshot export`, `{ snapshot: { flags: [...] } }` or `{ flags }`).
+ * snapshot (`GET /api/admin/snapshots/:id`, `{ content: { flags } }`), or any `{ flags }`.
  * Throws with a message that names the problem: a bad bootstrap is a deployment error.
  */
 export function parseConfig(input: unknown): SdkConfig {
   const doc = (typeof input === 'string' ? JSON.parse(input) : input) as Record<string, unknown> | null;
   if (!doc || typeof doc !== 'object') throw new Error('Rampart config: expected a JSON object');
-  const inner = (doc.snapshot && typeof doc.snapshot === 'object' ? doc.snapshot : doc) as Record<string, unknown>;
+  const inner = (doc.content && typeof doc.content === 'object' ? doc.content : doc) as Record<string, unknown>;
   const flags = inner.flags;
   if (!Array.isArray(flags)) throw new Error('Rampart config: expected a "flags" array');
   if (doc.specVersion !== undefined && doc.specVersion !== SPEC_VERSION) {

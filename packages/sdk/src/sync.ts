@@ -51,13 +51,14 @@ export function startSync(opts: SyncOptions, on: SyncEvents): { stop(): void; re
 
   async function poll(): Promise<void> {
     const res = await opts.fetch(`${base}/api/sdk/config`, { headers: { ...auth, ...(etag ? { 'if-none-match': etag } : {}) } });
-    if (res.status === 304) return;
     if (res.status === 401 || res.status === 403) {
       on.unauthorized(res.status);
       throw new Error(`Rampart refused the SDK token (${res.status})`);
     }
-    if (!res.ok) throw new Error(`Rampart config: HTTP ${res.status}`);
-    accept(parseConfig(await res.json()));
+    if (res.status !== 304 && !res.ok) throw new Error(`Rampart config: HTTP ${res.status}`);
+    const config = res.status === 304 ? undefined : parseConfig(await res.json());
+    if (!streaming) on.connection('polling');
+    if (config) accept(config);
   }
 
   function schedulePoll(delay: number): void {
@@ -66,10 +67,7 @@ export function startSync(opts: SyncOptions, on: SyncEvents): { stop(): void; re
     pollTimer = setTimeout(() => {
       if (stopped || streaming) return;
       poll().then(
-        () => {
-          on.connection('polling');
-          schedulePoll(opts.pollIntervalMs);
-        },
+        () => schedulePoll(opts.pollIntervalMs),
         (err: unknown) => {
           on.connection('offline', err);
           schedulePoll(opts.pollIntervalMs);
