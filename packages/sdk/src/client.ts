@@ -53,6 +53,9 @@ export interface FlagResult {
   readonly cohort: Cohort;
 }
 
+/** The `code` of the error the client reports when Rampart refuses its token (HTTP 401/403). */
+export const TOKEN_REFUSED = 'TOKEN_REFUSED';
+
 export type ClientState = 'NOT_READY' | 'READY' | 'STALE';
 
 export interface ClientStatus {
@@ -169,7 +172,8 @@ export class RampartClient extends Emitter<ClientEvents> {
             this.checkStale();
           }
         },
-        unauthorized: (status) => this.fail(new Error(`Rampart refused the SDK token (HTTP ${status}); check RAMPART_TOKEN`)),
+        unauthorized: (status) =>
+          this.fail(Object.assign(new Error(`Rampart refused the SDK token (HTTP ${status}); check RAMPART_TOKEN`), { code: TOKEN_REFUSED })),
       },
     );
     this.staleTimer = setInterval(() => this.checkStale(), Math.min(5_000, this.staleAfterMs));

@@ -14,7 +14,10 @@ export class Emitter<Events extends Record<string, unknown>> {
   }
 
   protected emit<K extends keyof Events>(event: K, payload: Events[K]): void {
-    for (const fn of this.listeners.get(event) ?? []) {
+    const set = this.listeners.get(event);
+    // `evaluation` is emitted on every flag check: without listeners it must cost nothing.
+    if (!set || set.size === 0) return;
+    for (const fn of set) {
       // A listener's bug must not break the SDK (or the other listeners).
       try {
         (fn as (p: Events[K]) => void)(payload);

@@ -1,3 +1,3 @@
-export { createClient, RampartClient, type ClientEvents, type ClientOptions, type ClientState, type ClientStatus, type ConfigStorage, type FlagResult } from './client.js';
+export { createClient, RampartClient, TOKEN_REFUSED, type ClientEvents, type ClientOptions, type ClientState, type ClientStatus, type ConfigStorage, type FlagResult } from './client.js';
 export { parseConfig, type SdkConfig } from './config.js';
 export type { Aggregate, ReporterStats } from './reporter.js';

@@ -17,7 +17,8 @@ declare module 'fastify' {
   }
 }
 
-const BEARER = /^Bearer\s+(\S{1,512})$/i;
+/** `Authorization: Bearer <secret>`; the secret is group 1. */
+export const BEARER = /^Bearer\s+(\S{1,512})$/i;
 
 /** Header carrying the per-process secret of in-process callers (the watchdog's probes). */
 export const INTERNAL_HEADER = 'x-rampart-internal';

@@ -3,12 +3,13 @@ import { performance } from 'node:perf_hooks';
 import { FLAG_KEY_PATTERN, type EvaluationContext } from '@rampart/core';
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import querystring from 'fast-querystring';
-import { INTERNAL_HEADER } from '../auth/plugin.js';
+import { BEARER, INTERNAL_HEADER } from '../auth/plugin.js';
 import { roleAllows } from '../auth/roles.js';
 import type { TokenService } from '../auth/token-service.js';
 import { levelEnabled, requestIdFor } from '../http/logging.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { ConfigCache } from './config-cache.js';
+import { CONTEXT_LIMITS } from './routes.js';
 import type { EvaluationService } from './service.js';
 
 /**
@@ -36,11 +37,6 @@ export interface FastPath {
 
 const EVALUATE_PREFIX = '/api/evaluate/';
 const FLAGS_PATH = '/api/flags';
-const BEARER = /^Bearer\s+(\S{1,512})$/i;
-// The route's querystring schema: at most 32 attributes, names ≤ 64, values ≤ 256 characters.
-const MAX_ATTRIBUTES = 32;
-const MAX_NAME = 64;
-const MAX_VALUE = 256;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 export function createEvaluationFastPath(deps: {
@@ -62,8 +58,8 @@ export function createEvaluationFastPath(deps: {
       const value = parsed[name];
       // Repeated names parse to arrays, which the schema refuses; `__proto__` is left to the
       // route rather than reasoned about here.
-      if (typeof value !== 'string' || value.length > MAX_VALUE || name.length > MAX_NAME || name === '__proto__') return undefined;
-      if (++n > MAX_ATTRIBUTES) return undefined;
+      if (typeof value !== 'string' || value.length > CONTEXT_LIMITS.value || name.length > CONTEXT_LIMITS.name || name === '__proto__') return undefined;
+      if (++n > CONTEXT_LIMITS.attributes) return undefined;
     }
     return parsed as EvaluationContext;
   }

@@ -6,15 +6,18 @@ import type { EvaluationService, FlagEvaluation } from './service.js';
 
 const tags = ['evaluation'];
 
+/** What one evaluation context may hold (the fast path applies the same limits). */
+export const CONTEXT_LIMITS = Object.freeze({ attributes: 32, name: 64, value: 256 });
+
 /** Context from a query string: every parameter is an attribute, `id` the default subject id. */
 const ContextQuery = z
-  .record(z.string().max(64), z.string().max(256))
-  .refine((q) => Object.keys(q).length <= 32, 'at most 32 attributes')
+  .record(z.string().max(CONTEXT_LIMITS.name), z.string().max(CONTEXT_LIMITS.value))
+  .refine((q) => Object.keys(q).length <= CONTEXT_LIMITS.attributes, `at most ${CONTEXT_LIMITS.attributes} attributes`)
   .describe('Context attributes, e.g. ?id=passenger-42&passengerId=passenger-42');
 
 const ContextBody = z
-  .record(z.string().max(64), z.union([z.string().max(256), z.number(), z.boolean()]))
-  .refine((c) => Object.keys(c).length <= 32, 'at most 32 attributes');
+  .record(z.string().max(CONTEXT_LIMITS.name), z.union([z.string().max(CONTEXT_LIMITS.value), z.number(), z.boolean()]))
+  .refine((c) => Object.keys(c).length <= CONTEXT_LIMITS.attributes, `at most ${CONTEXT_LIMITS.attributes} attributes`);
 
 const Result = z.object({
   flag: z.string(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { BEARER } from '../auth/plugin.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { ConfigCache } from '../evaluation/config-cache.js';
 import type { ChangeBus } from '../events/change-bus.js';
@@ -39,7 +40,7 @@ export function sdkRoutes(deps: { cache: ConfigCache; bus: ChangeBus; tokens: To
         response: errorResponses,
       },
       handler: async (req, reply) => {
-        const secret = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+        const secret = BEARER.exec(req.headers.authorization ?? '')?.[1];
         reply.hijack();
         await hub.open(req.raw, reply.raw, { secret, lastEventId: req.headers['last-event-id'] as string | undefined, requestId: req.id });
       },

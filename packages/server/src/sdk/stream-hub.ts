@@ -27,11 +27,16 @@ export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; toke
     if (!client.res.writableEnded) client.res.write(payload);
   }
 
-  async function send(client: Client): Promise<void> {
+  /** The current config to every listed client whose copy differs; serialised once. */
+  async function sendCurrent(targets: Iterable<Client>): Promise<void> {
     const snap = await deps.cache.get();
-    if (client.sent === snap.etag) return;
-    client.sent = snap.etag;
-    write(client, `id: ${snap.etag}\nevent: config\ndata: ${JSON.stringify(sdkConfigOf(snap))}\n\n`);
+    let payload: string | undefined;
+    for (const c of targets) {
+      if (c.sent === snap.etag) continue;
+      c.sent = snap.etag;
+      payload ??= `id: ${snap.etag}\nevent: config\ndata: ${JSON.stringify(sdkConfigOf(snap))}\n\n`;
+      write(c, payload);
+    }
   }
 
   /** One push at a time; changes that arrive meanwhile cause exactly one more. */
@@ -43,13 +48,7 @@ export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; toke
     pushing = (async () => {
       do {
         again = false;
-        const snap = await deps.cache.get();
-        const payload = `id: ${snap.etag}\nevent: config\ndata: ${JSON.stringify(sdkConfigOf(snap))}\n\n`;
-        for (const c of clients) {
-          if (c.sent === snap.etag) continue;
-          c.sent = snap.etag;
-          write(c, payload);
-        }
+        await sendCurrent(clients);
       } while (again);
     })()
       .catch((err: unknown) => deps.log.warn({ err }, 'sdk stream push failed; clients keep their config and the next change retries'))
@@ -96,7 +95,7 @@ export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; toke
       req.on('close', drop);
       res.on('close', drop);
       write(client, `retry: 1000\n\n`);
-      await send(client).catch((err: unknown) => {
+      await sendCurrent([client]).catch((err: unknown) => {
         deps.log.warn({ err }, 'sdk stream: could not load the config; closing so the client retries');
         res.end();
       });
