@@ -15,6 +15,9 @@ import { fileURLToPath } from 'node:url';
 const SCRIPTS = [
   { script: 'bench/core-eval.mjs', section: 'core-eval' },
   { script: 'bench/http-eval.mjs', section: 'http-eval' },
+  { script: 'bench/sdk-eval.mjs', section: 'sdk-eval' },
+  { script: 'bench/sdk-propagation.mjs', section: 'sdk-propagation' },
+  { script: 'bench/sdk-memory.mjs', section: 'sdk-memory' },
   { script: 'bench/metrics-ingest.mjs', section: 'metrics-ingest' },
   { script: 'bench/metrics-summary.mjs', section: 'metrics-summary' },
   { script: 'bench/checkpoint.mjs', section: 'checkpoint' },
