@@ -1,6 +1,7 @@
 // @ts-check
 import checkFile from 'eslint-plugin-check-file';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -25,8 +26,15 @@ export default tseslint.config(
     },
   },
   {
+    // The admin UI runs in browsers; hooks follow React's rules.
+    files: ['packages/web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' },
+  },
+  {
     // Config files that tools load by default export.
-    files: ['*.config.{ts,js}', 'packages/server/test/support/global-setup.ts'],
+    files: ['*.config.{ts,js}', 'packages/*/*.config.ts', 'packages/server/test/support/global-setup.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

@@ -3,6 +3,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
+import { adminEventRoutes } from './admin-ui/events.js';
+import { adminUiRoutes, DEFAULT_WEB_DIR } from './admin-ui/static.js';
 import { auditRoutes } from './audit/routes.js';
 import { INTERNAL_HEADER, installAuth } from './auth/plugin.js';
 import { tokenRoutes } from './auth/routes.js';
@@ -149,6 +151,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(tokenRoutes(tokens));
   await app.register(evaluationRoutes(evaluation));
   await app.register(sdkRoutes({ cache, bus, tokens, heartbeatMs: 15_000 }));
+  await app.register(adminEventRoutes({ bus, tokens, heartbeatMs: 15_000 }));
+  await app.register(adminUiRoutes(config.webDir ?? DEFAULT_WEB_DIR));
   const metricsQuery = createMetricsQueryService(db, config.minuteRetentionMs);
   const baselines = createBaselineService(db, metricsQuery);
   await app.register(

@@ -30,6 +30,7 @@ const EnvSchema = z.object({
     .optional(),
   RAMPART_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   RAMPART_SMTP_FROM: z.string().min(3).max(320).optional(),
+  RAMPART_WEB_DIR: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -58,6 +59,8 @@ export interface Config {
   readonly smtpUrl?: string | undefined;
   /** Default sender of notification e-mails. */
   readonly smtpFrom?: string | undefined;
+  /** The built admin UI served at /admin (default: packages/web/dist of this checkout). */
+  readonly webDir?: string | undefined;
   /** Env of the process, for the `FEATURE_<KEY>` master switch. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -90,6 +93,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     prometheusUrl: e.RAMPART_PROMETHEUS_URL,
     smtpUrl: e.RAMPART_SMTP_URL,
     smtpFrom: e.RAMPART_SMTP_FROM,
+    webDir: e.RAMPART_WEB_DIR,
     env,
   };
 }

@@ -1,3 +1,4 @@
+import { notifyActivity } from '../events/change-bus.js';
 import type { Queryable } from '../db/database.js';
 import type { Identity } from '../auth/roles.js';
 
@@ -53,6 +54,7 @@ export async function appendAudit(tx: Queryable, ctx: ChangeContext, event: NewA
       ctx.requestId ?? null,
     ],
   );
+  await notifyActivity(tx, { key: event.flagKey ?? null, what: event.action });
 }
 
 export interface AuditQuery {

@@ -49,6 +49,19 @@ export function tokenRoutes(tokens: TokenService): FastifyPluginAsyncZod {
       },
     });
 
+    app.get('/api/admin/session', {
+      config: { access: 'viewer' },
+      schema: {
+        tags,
+        summary: 'Who the presented token is: what the admin UI signs in with (SDK tokens get 403)',
+        response: { 200: z.object({ tokenId: z.string(), name: z.string(), role: z.enum(ROLES) }), ...errorResponses },
+      },
+      handler: async (req) => {
+        const { tokenId, name, role } = req.identity!;
+        return { tokenId, name, role };
+      },
+    });
+
     app.get('/api/admin/tokens', {
       config: { access: 'super_admin' },
       schema: { tags, summary: 'List tokens (never their secrets)', response: { 200: z.object({ tokens: z.array(TokenSchema) }), ...errorResponses } },

@@ -3,7 +3,26 @@ import type { Database, Queryable } from '../db/database.js';
 
 export type ChangeEvent =
   | { readonly kind: 'flag'; readonly key: string; readonly version: number }
-  | { readonly kind: 'tokens' };
+  | { readonly kind: 'tokens' }
+  /** Something an operator would want to see at once: an audited change or a checkpoint. */
+  | ActivityEvent;
+
+export interface ActivityEvent {
+  readonly kind: 'activity';
+  /** The flag concerned, or null (tokens, snapshots of everything, …). */
+  readonly key: string | null;
+  /** `checkpoint`, or the audit action (`flag.update`, `plan.advance`, …). */
+  readonly what: string;
+}
+
+/**
+ * Announces activity inside the writer's transaction, so the admin UI's stream hears of a
+ * change only once it is committed. A free function: the audit and checkpoint stores have a
+ * transaction, not the bus.
+ */
+export async function notifyActivity(tx: Queryable, event: Omit<ActivityEvent, 'kind'>): Promise<void> {
+  await tx.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ kind: 'activity', key: event.key, what: event.what })]);
+}
 
 const CHANNEL = 'rampart_changes';
 
@@ -52,7 +71,7 @@ export class ChangeBus {
 function parse(payload: string): ChangeEvent | undefined {
   try {
     const e = JSON.parse(payload) as ChangeEvent;
-    return e && (e.kind === 'flag' || e.kind === 'tokens') ? e : undefined;
+    return e && (e.kind === 'flag' || e.kind === 'tokens' || e.kind === 'activity') ? e : undefined;
   } catch {
     return undefined;
   }

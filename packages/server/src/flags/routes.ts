@@ -1,3 +1,4 @@
+import { flagStatuses } from './overview.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { AppError } from '../errors.js';
 import { changeContext, rolloutFrom } from '../http/context.js';
@@ -34,7 +35,9 @@ export function flagRoutes(flags: FlagService, plans?: PlanGuard): FastifyPlugin
       schema: { tags, summary: 'List flags', querystring: ListQuery, response: { 200: FlagListResponse, ...errorResponses } },
       handler: async (req) => {
         const list = await flags.list({ search: req.query.q, includeArchived: req.query.includeArchived === 'true' });
-        return { flags: list.map((f) => flagJson(f, false)), total: list.length };
+        const statuses = await flagStatuses(app.rampart.db);
+        const none = { plan: null, health: null, lastCheckpointAt: null };
+        return { flags: list.map((f) => ({ ...flagJson(f, false), ...(statuses.get(f.key) ?? none) })), total: list.length };
       },
     });
 

@@ -53,7 +53,16 @@ export const FlagResponse = z.object({
   archived: z.boolean(),
 });
 
-export const FlagListResponse = z.object({ flags: z.array(FlagResponse), total: z.number() });
+export const FlagListResponse = z.object({
+  flags: z.array(
+    FlagResponse.extend({
+      plan: z.object({ state: z.string(), stage: z.number(), of: z.number(), awaitingApproval: z.boolean() }).nullable().describe('the live plan’s stage'),
+      health: z.string().nullable().describe('the latest checkpoint’s health'),
+      lastCheckpointAt: z.string().nullable(),
+    }),
+  ),
+  total: z.number(),
+});
 
 export const ChangeResponse = FlagResponse.extend({
   changed: z.boolean().describe('false when the flag already was as asked: nothing written'),

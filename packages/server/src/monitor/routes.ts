@@ -1,3 +1,4 @@
+import { notifyActivity } from '../events/change-bus.js';
 import { Cron } from 'croner';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -163,8 +164,27 @@ export function monitorRoutes(db: Database, runner: CheckpointRunner): FastifyPl
           `insert into operator_signals (flag_key, actor, complaints, critical, severity, note) values ($1, $2, $3, $4, $5, $6) returning id::float8 as id, at`,
           [req.params.key, req.identity!.name, b.complaints ?? 0, b.critical ?? false, b.severity ?? (b.critical ? 'critical' : 'info'), b.note ?? null],
         );
+        await notifyActivity(db, { key: req.params.key, what: 'signal' });
         reply.code(201);
         return { id: rows[0]!.id, at: rows[0]!.at.toISOString(), ...b };
+      },
+    });
+
+    app.get('/api/admin/beta-monitor/:key/signals', {
+      config: { access: 'viewer' },
+      schema: {
+        tags,
+        summary: 'Operator signals entered for the flag, newest first',
+        params: KeyParams,
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }).strict(),
+      },
+      handler: async (req) => {
+        const rows = await db.query<{ id: number; at: Date; actor: string; complaints: number; critical: boolean; severity: string; note: string | null }>(
+          `select id::float8 as id, at, actor, complaints, critical, severity, note from operator_signals
+            where flag_key = $1 order by at desc, id desc limit $2`,
+          [req.params.key, req.query.limit],
+        );
+        return { signals: rows.map((r) => ({ ...r, at: r.at.toISOString() })) };
       },
     });
   };

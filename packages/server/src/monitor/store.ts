@@ -1,3 +1,4 @@
+import { notifyActivity } from '../events/change-bus.js';
 import type { Queryable } from '../db/database.js';
 
 export interface MonitorSettings {
@@ -87,6 +88,7 @@ export async function insertCheckpoint(q: Queryable, c: Omit<CheckpointRow, 'at'
       json(c.config), json(c.expected), json(c.determinism), json(c.metrics), json(c.judgement), JSON.stringify(c.alerts), c.report, c.durationMs,
     ],
   );
+  await notifyActivity(q, { key: c.flag, what: 'checkpoint' });
   return rows[0]!;
 }
 

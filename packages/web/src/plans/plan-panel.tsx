@@ -1,0 +1,5 @@
+
+// TODO(helper): implement.
+export function PlanPanel(_props: { flagKey: string }) {
+  return null;
+}

@@ -1,0 +1,4 @@
+// TODO(helper): implement.
+export function SnapshotsPage() {
+  return null;
+}

@@ -1,0 +1,4 @@
+// TODO(helper): implement.
+export function TokensPage() {
+  return null;
+}
