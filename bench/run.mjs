@@ -22,6 +22,7 @@ const SCRIPTS = [
   { script: 'bench/metrics-summary.mjs', section: 'metrics-summary' },
   { script: 'bench/checkpoint.mjs', section: 'checkpoint' },
   { script: 'bench/watchdog-sim.mjs', section: 'watchdog-sim' },
+  { script: 'bench/web-ui.mjs', section: 'web-ui' },
 ];
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -1,14 +1,19 @@
+import { lazy, Suspense } from 'react';
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
 import { useLiveUpdates } from './api/live.js';
 import { FlagList } from './flags/flag-list.js';
 import { FlagPage } from './flags/flag-page.js';
 import { common } from './i18n/common.js';
 import { useT } from './i18n/i18n.js';
-import { MonitorIndex, MonitorPage } from './monitor/monitor-page.js';
 import { useCan, useSession } from './session/session.js';
-import { SnapshotsPage } from './snapshots/snapshots-page.js';
-import { TokensPage } from './tokens/tokens-page.js';
 import { LanguageSwitch } from './ui/language-switch.js';
+import { Loading } from './ui/states.js';
+
+// The flags pages load first; the rest (charts, markdown) are fetched when first opened.
+const MonitorIndex = lazy(() => import('./monitor/monitor-page.js').then((m) => ({ default: m.MonitorIndex })));
+const MonitorPage = lazy(() => import('./monitor/monitor-page.js').then((m) => ({ default: m.MonitorPage })));
+const SnapshotsPage = lazy(() => import('./snapshots/snapshots-page.js').then((m) => ({ default: m.SnapshotsPage })));
+const TokensPage = lazy(() => import('./tokens/tokens-page.js').then((m) => ({ default: m.TokensPage })));
 
 /** The frame of every page: navigation, who is signed in, live status, language. */
 export function Shell() {
@@ -62,17 +67,19 @@ function Frame() {
         </div>
       </header>
       <main id="main" className="main" tabIndex={-1}>
-        <Switch>
-          <Route path="/feature-flags" component={FlagList} />
-          <Route path="/feature-flags/:key">{(p) => <FlagPage flagKey={p.key} />}</Route>
-          <Route path="/beta-monitor" component={MonitorIndex} />
-          <Route path="/beta-monitor/:key">{(p) => <MonitorPage flagKey={p.key} />}</Route>
-          <Route path="/snapshots" component={SnapshotsPage} />
-          <Route path="/tokens" component={TokensPage} />
-          <Route>
-            <Redirect to="/feature-flags" replace />
-          </Route>
-        </Switch>
+        <Suspense fallback={<Loading />}>
+          <Switch>
+            <Route path="/feature-flags" component={FlagList} />
+            <Route path="/feature-flags/:key">{(p) => <FlagPage flagKey={p.key} />}</Route>
+            <Route path="/beta-monitor" component={MonitorIndex} />
+            <Route path="/beta-monitor/:key">{(p) => <MonitorPage flagKey={p.key} />}</Route>
+            <Route path="/snapshots" component={SnapshotsPage} />
+            <Route path="/tokens" component={TokensPage} />
+            <Route>
+              <Redirect to="/feature-flags" replace />
+            </Route>
+          </Switch>
+        </Suspense>
       </main>
     </div>
   );

@@ -36,7 +36,14 @@ export function adminEventRoutes(deps: { bus: ChangeBus; tokens: TokenService; h
         });
         res.write('retry: 2000\n\nevent: hello\ndata: {}\n\n');
         let seq = 0;
+        // A change committed on this replica arrives twice (at once, and again through LISTEN):
+        // each flag version is sent once.
+        const sentVersions = new Map<string, number>();
         const send = (e: ChangeEvent) => {
+          if (e.kind === 'flag') {
+            if ((sentVersions.get(e.key) ?? 0) >= e.version) return;
+            sentVersions.set(e.key, e.version);
+          }
           if (!res.writableEnded) res.write(`id: ${++seq}\nevent: change\ndata: ${JSON.stringify(e)}\n\n`);
         };
         const unsubscribe = deps.bus.subscribe((e) => {

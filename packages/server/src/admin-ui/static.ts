@@ -48,11 +48,11 @@ export function adminUiRoutes(webDir: string): FastifyPluginAsync {
       if (rel.startsWith('assets/')) {
         // A missing asset is a 404, not the app: a stale tab must not run HTML as a script.
         if (!existsSync(join(assets, rel.slice('assets/'.length)))) return reply.callNotFound();
-        return reply.header('cache-control', 'public, max-age=31536000, immutable').sendFile(rel);
+        return reply.sendFile(rel, { maxAge: '365d', immutable: true });
       }
-      if (rel && !rel.includes('/') && existsSync(join(webDir, rel))) return reply.header('cache-control', 'no-cache').sendFile(rel);
+      if (rel && !rel.includes('/') && existsSync(join(webDir, rel))) return reply.sendFile(rel, { cacheControl: false });
       // Every other path is a page of the app (client-side routing).
-      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+      return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
     });
   };
 }

@@ -10,9 +10,12 @@ export class ApiError extends Error {
     super(message);
   }
 
-  /** A stale If-Match: someone else changed the thing first. */
+  /**
+   * A stale If-Match: someone else changed the thing first, and a reload is the answer. Other
+   * 409s (PLAN_ACTIVE, NOTHING_TO_APPROVE…) are refusals whose message says what to do.
+   */
   get isConflict(): boolean {
-    return this.status === 409;
+    return this.status === 409 && this.code === 'VERSION_CONFLICT';
   }
 }
 
