@@ -12,6 +12,10 @@
 // in-process `fetch`. Measured in the same process with exposure reporting on (the default) and
 // off, after a discarded warm-up round.
 //
+// Then `@rampart/core`'s bucket cache alone: one evaluator (default options, as the SDK and the
+// server create it), 200 flags × the same 10 000 active subjects, each pair evaluated twice
+// (so every flag's cache is past its trial window and active), heap above the reading before.
+//
 // Usage: node bench/sdk-memory.mjs [--quick]   (re-runs itself under `node --expose-gc`;
 // --quick changes nothing here: the run takes about a second)
 // stdout: the markdown report; stderr: progress.
@@ -25,6 +29,7 @@ if (typeof globalThis.gc !== 'function') {
 }
 
 const { createClient } = await import('../packages/sdk/dist/index.js');
+const { DEFAULT_BUCKET_CACHE_SIZE, createEvaluator } = await import('@rampart/core');
 const FLAGS = 10_000;
 const ALLOWLIST = 10;
 const MiB = 1024 * 1024;
@@ -88,6 +93,19 @@ const results = [await measure(true), await measure(false)];
 const textBytes = Buffer.byteLength(text);
 text = undefined;
 
+// ---- @rampart/core's bucket cache: 200 flags × 10 000 active subjects
+const CACHE_FLAGS = 200;
+const CACHE_IDS = 10_000;
+const cacheFlags = Array.from({ length: CACHE_FLAGS }, (_, i) => ({ key: `cache_flag_${i}`, enabled: true, rolloutBasisPoints: 5000, allowlist: [] }));
+const cacheIds = Array.from({ length: CACHE_IDS }, (_, i) => `active-subject-${i}`);
+const cacheBefore = heap();
+let ev = createEvaluator();
+for (let round = 0; round < 2; round++) for (const flag of cacheFlags) for (const id of cacheIds) ev.evaluate(flag, { id });
+const cacheHeap = heap() - cacheBefore;
+const cached = ev.cachedBuckets();
+ev = undefined;
+log(`bucket cache: ${mib(cacheHeap)} MiB, ${cached} buckets cached`);
+
 const perFlag = (b) => Math.round(b / FLAGS).toLocaleString('en-US');
 const rows = [];
 for (const r of results) {
@@ -109,5 +127,9 @@ const out = [
   '',
   `After \`close()\` and dropping the client the heap is back within ${Math.max(...results.map((r) => Math.abs(r.after - r.before) / 1024)).toFixed(0)} KiB ` +
     'of the reading before it (both clients): nothing stays behind per client.',
+  '',
+  `\`@rampart/core\`'s bucket cache alone: one \`createEvaluator()\` (default \`bucketCacheSize\`, ${DEFAULT_BUCKET_CACHE_SIZE.toLocaleString('en-US')} ` +
+    `entries shared by every flag), ${CACHE_FLAGS} flags × the same ${CACHE_IDS.toLocaleString('en-US')} active subjects, each pair evaluated twice: ` +
+    `${mib(cacheHeap)} MiB of heap above the reading before it, ${cached.toLocaleString('en-US')} buckets cached.`,
 ];
 console.log(out.join('\n'));

@@ -1,16 +1,19 @@
 // SDK change propagation: how long a flag change takes to reach streaming SDK clients.
 //
 // Two Rampart server processes (replicas A and B) on one scratch PostgreSQL database, 1 000
-// `@rampart/sdk` clients in this process (500 streaming from A, 500 from B, `reportExposures:
-// false`). Then 20 changes of one flag's rollout percentage, `PUT /api/admin/feature-flags/:key`
+// `@rampart/sdk` clients (500 streaming from A, 500 from B, `reportExposures: false`) in
+// `--procs=N` client processes (default 1; bench/lib/sdk-fleet.mjs), each holding 1 000 / N of
+// them, half on each replica. Then 20 changes of one flag's rollout percentage, `PUT /api/admin/feature-flags/:key`
 // through replica A, 300 ms apart. For every change and every client: the time from just before
 // the PUT is sent to the client's `changed` event for the version the PUT returned. Clients on A
 // hear of the change from A itself (right after its commit); clients on B through PostgreSQL
-// LISTEN/NOTIFY and B's reload of the config. Everything runs on one machine (loopback), and all
-// 1 000 clients share this process's single event loop, so the tail includes the time this
-// process takes to parse and install 1 000 copies of the config one after the other.
+// LISTEN/NOTIFY and B's reload of the config. Everything runs on one machine (loopback), and
+// the clients of a process share its single event loop, so the tail includes the time a client
+// process takes to read, parse and install its copies of the config one after the other. Times
+// are taken on one clock shared by every process of the machine (`performance.timeOrigin +
+// performance.now()`): the PUT in this process, the `changed` events in the client processes.
 //
-// Usage: node bench/sdk-propagation.mjs [--quick]   (--quick: 200 clients, 5 changes)
+// Usage: node bench/sdk-propagation.mjs [--quick] [--procs=N]   (--quick: 200 clients, 5 changes)
 // stdout: the markdown report; stderr: progress. PostgreSQL: a scratch database
 // rampart_bench_prop_<pid> on PGHOST_URL (default postgres://postgres@127.0.0.1:5432), dropped at
 // the end, also on failure.
@@ -18,12 +21,13 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from '../packages/sdk/dist/index.js';
+import { startFleet, wallNow } from './lib/sdk-fleet.mjs';
 import { ADMIN, PG_BASE, adminSql, cleanupOnSignals, cleanups, runCleanups, startServer, stop } from './lib/rollup-fixture.mjs';
 
 const quick = process.argv.includes('--quick');
 const CLIENTS = quick ? 200 : 1000;
 const CHANGES = quick ? 5 : 20;
+const PROCS = Math.max(1, Number(process.argv.find((a) => a.startsWith('--procs='))?.slice('--procs='.length) ?? 1));
 const SPACING_MS = 300;
 const SETTLE_MS = 2000;
 const TARGET_P99_MS = 50;
@@ -54,17 +58,16 @@ function cpuMs(pid) {
   }
 }
 
-/** Resolves once `test()` holds, polling every 20 ms; rejects after `ms`. */
-async function until(test, ms, what) {
-  const end = performance.now() + ms;
-  while (!test()) {
-    if (performance.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(20);
-  }
+/** `promise`, or a rejection after `ms`. */
+function within(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 let pgVersion = '';
 const clients = [];
+const fleets = [];
 try {
   pgVersion = (await adminSql('select version() as v'))[0].v.split(' on ')[0];
   const name = `rampart_bench_prop_${process.pid}`;
@@ -85,54 +88,59 @@ try {
   await admin(A, 'POST', '/api/admin/feature-flags', { key: FLAG, enabled: true, rolloutPercentage: 10 });
   const { token } = await admin(A, 'POST', '/api/admin/tokens', { name: 'bench-propagation', role: 'SDK' });
 
-  // ---- connect the clients
+  // ---- connect the clients: PROCS client processes, each with half its clients on each replica
   const t0 = performance.now();
+  for (let p = 0; p < PROCS; p++) fleets.push(startFleet());
+  const shares = fleets.map(() => []);
   for (let i = 0; i < CLIENTS; i++) {
     const replica = i < CLIENTS / 2 ? 'A' : 'B';
-    const client = createClient({
-      url: servers[replica].url,
-      token,
-      reportExposures: false,
-      flushIntervalMs: 3_600_000,
-      streaming: true,
-      env: {},
-    });
-    const entry = { client, replica, seen: new Map(), errors: 0 };
-    client.on('changed', ({ key, version }) => {
-      if (key === FLAG && version !== undefined) entry.seen.set(version, performance.now());
-    });
-    client.on('error', () => entry.errors++);
-    clients.push(entry);
-    // Connect in small groups, as a fleet of services restarting would, not all at once.
-    if (i % 50 === 49) await sleep(10);
+    shares[i % PROCS].push({ url: servers[replica].url, replica });
   }
-  await until(() => clients.every((c) => c.client.status().connection === 'streaming' && c.seen.size > 0), 60_000, 'every client to stream');
+  const streaming = Promise.all(fleets.map((f, p) => f.request({ type: 'start', token, flag: FLAG, clients: shares[p] }, 'streaming')));
+  await within(streaming, 60_000, 'every client to stream');
   const connectMs = performance.now() - t0;
-  log(`${CLIENTS} clients streaming after ${connectMs.toFixed(0)} ms`);
+  log(`${CLIENTS} clients in ${PROCS} process(es) streaming after ${connectMs.toFixed(0)} ms`);
   await sleep(500);
 
   // ---- the changes
-  const cpu0 = { bench: process.cpuUsage(), A: cpuMs(servers.A.child.pid), B: cpuMs(servers.B.child.pid) };
+  const fleetCpu = () => fleets.reduce((sum, f) => sum + cpuMs(f.child.pid), 0);
+  const cpu0 = { bench: fleetCpu(), A: cpuMs(servers.A.child.pid), B: cpuMs(servers.B.child.pid) };
   const changes = [];
   for (let n = 0; n < CHANGES; n++) {
     const pct = 11 + n; // every change a different percentage, so every PUT writes a new version
-    const sent = performance.now();
+    const sent = wallNow();
     const flag = await admin(A, 'PUT', `/api/admin/feature-flags/${FLAG}`, { rolloutPercentage: pct });
-    const answered = performance.now();
+    const answered = wallNow();
     if (!flag.changed) throw new Error(`PUT ${pct} %: the server says nothing changed`);
     changes.push({ version: flag.version, sent, answered });
-    await sleep(Math.max(0, SPACING_MS - (performance.now() - sent)));
+    await sleep(Math.max(0, SPACING_MS - (wallNow() - sent)));
   }
   const last = changes[changes.length - 1].version;
-  await until(() => clients.every((c) => c.seen.has(last)), SETTLE_MS, 'every client to see the last change').catch((err) => log(err.message));
-  const benchCpu = process.cpuUsage(cpu0.bench);
+  const collect = async () => {
+    clients.length = 0;
+    for (const f of fleets) {
+      const { clients: got } = await f.request({ type: 'report' }, 'report');
+      for (const c of got) clients.push({ replica: c.replica, seen: new Map(c.seen), errors: c.errors });
+    }
+  };
+  const settleEnd = performance.now() + SETTLE_MS;
+  for (;;) {
+    await collect();
+    if (clients.every((c) => c.seen.has(last))) break;
+    if (performance.now() > settleEnd) {
+      log(`not every client saw the last change ${SETTLE_MS} ms after it`);
+      break;
+    }
+    await sleep(100);
+  }
+  const benchCpu = fleetCpu() - cpu0.bench;
   // CPU per change (ms), for where the fan-out's time goes; includes the 15 s heartbeats and idle timers.
   const cpuPerChange = {
-    bench: (benchCpu.user + benchCpu.system) / 1000 / CHANGES,
+    bench: benchCpu / CHANGES,
     A: (cpuMs(servers.A.child.pid) - cpu0.A) / CHANGES,
     B: (cpuMs(servers.B.child.pid) - cpu0.B) / CHANGES,
   };
-  log(`CPU per change: bench ${cpuPerChange.bench.toFixed(1)} ms, replica A ${cpuPerChange.A.toFixed(1)} ms, replica B ${cpuPerChange.B.toFixed(1)} ms`);
+  log(`CPU per change: client processes ${cpuPerChange.bench.toFixed(1)} ms, replica A ${cpuPerChange.A.toFixed(1)} ms, replica B ${cpuPerChange.B.toFixed(1)} ms`);
 
   // ---- results
   const lat = { A: [], B: [], all: [] };
@@ -181,8 +189,9 @@ try {
   const lines = [
     `Machine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${pgVersion} on the same machine (loopback); ` +
       `1-minute load average at the start ${LOAD_AT_START.toFixed(1)}. Two Rampart server processes on one PostgreSQL database ` +
-      `(default settings, watchdog schedule off); ${CLIENTS.toLocaleString('en-US')} SDK clients in one benchmark process ` +
-      `(${CLIENTS / 2} streaming from each replica, \`reportExposures: false\`, Node's global fetch), all streaming after ${(connectMs / 1000).toFixed(1)} s. ` +
+      `(default settings, watchdog schedule off); ${CLIENTS.toLocaleString('en-US')} SDK clients in ${PROCS === 1 ? 'one client process' : `${PROCS} client processes of ${CLIENTS / PROCS} each`} ` +
+      `(${CLIENTS / 2} streaming from each replica, \`reportExposures: false\`, Node's global fetch), all streaming after ${(connectMs / 1000).toFixed(1)} s; ` +
+      'the PUTs are sent from the benchmark process, and times are read on one clock shared by all processes. ' +
       `${CHANGES} changes of one flag's rollout percentage through replica A, ${SPACING_MS} ms apart; ` +
       `each delivery: from just before the PUT is sent to the client's \`changed\` event for that version ` +
       `(the PUT's own round trip: p50 ${quantile(put, 0.5).toFixed(1)} ms, max ${put[put.length - 1].toFixed(1)} ms).`,
@@ -194,8 +203,8 @@ try {
     row(`all ${CLIENTS.toLocaleString('en-US')}`, lat.all),
     '',
     `Where the time goes, per change (the ${CHANGES} changes): the first client of a replica to have a change measures the server's path ` +
-      '(commit, notification, reload, first write); the gap to the last one is the fan-out, i.e. the replica writing to each stream and this ' +
-      'process reading, parsing and installing one copy after the other.',
+      '(commit, notification, reload, first write); the gap to the last one is the fan-out, i.e. the replica writing to each stream and the ' +
+      'client processes reading, parsing and installing one copy after the other.',
     '',
     '| per change | median ms | max ms |',
     '|---|---:|---:|',
@@ -205,7 +214,7 @@ try {
     `| first client on B | ${med(firstLast.B.first)} | ${mx(firstLast.B.first)} |`,
     `| last client on B | ${med(firstLast.B.last)} | ${mx(firstLast.B.last)} |`,
     '',
-    `CPU time per change: ${cpuPerChange.bench.toFixed(0)} ms in the benchmark process (the ${CLIENTS.toLocaleString('en-US')} clients' streams), ` +
+    `CPU time per change: ${cpuPerChange.bench.toFixed(0)} ms in the client process${PROCS === 1 ? '' : 'es'} (the ${CLIENTS.toLocaleString('en-US')} clients' streams), ` +
       `${cpuPerChange.A.toFixed(0)} ms in replica A (the PUT, the reload, ${CLIENTS / 2} writes), ${cpuPerChange.B.toFixed(0)} ms in replica B ` +
       `(the reload, ${CLIENTS / 2} writes): ${(cpuPerChange.bench + cpuPerChange.A + cpuPerChange.B).toFixed(0)} ms of CPU for every change on ${os.cpus().length} cores.`,
     '',
@@ -219,6 +228,6 @@ try {
   ];
   process.stdout.write(lines.join('\n') + '\n');
 } finally {
-  await Promise.all(clients.map((c) => c.client.close().catch(() => {})));
+  await Promise.all(fleets.map((f) => within(f.request({ type: 'close' }, 'closed'), 10_000, 'the clients to close').catch(() => f.child.kill())));
   await runCleanups();
 }

@@ -7,5 +7,5 @@ export {
   type EnvSource,
   type EvaluateOptions,
 } from './evaluate.js';
-export { createEvaluator, type Evaluator, type EvaluatorOptions } from './evaluator.js';
+export { DEFAULT_BUCKET_CACHE_SIZE, createEvaluator, type Evaluator, type EvaluatorOptions } from './evaluator.js';
 export * from './histogram.js';

@@ -1,6 +1,7 @@
 import { cohortOf, createEvaluator, type Cohort, type EvaluationContext, type Flag, type Reason } from '@rampart/core';
 import { parseConfig, type SdkConfig } from './config.js';
 import { Emitter } from './emitter.js';
+import type { ExposureCells } from './exposure-cells.js';
 import { createReporter, type Reporter, type ReporterStats } from './reporter.js';
 import { startSync } from './sync.js';
 
@@ -29,6 +30,11 @@ export interface ClientOptions {
   readonly maxPendingAggregates?: number;
   /** Report an exposure for every evaluation (default true). */
   readonly reportExposures?: boolean;
+  /**
+   * Subjects' buckets remembered across all flags together (default 50 000, ~2.7 MiB; 0: none),
+   * so a steady population hashes once per flag and subject, not once per evaluation.
+   */
+  readonly bucketCacheSize?: number;
   /** `FEATURE_<KEY_UPPER>` master switches (default: process.env in Node, none in browsers). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly fetch?: typeof fetch;
@@ -42,15 +48,38 @@ export interface ConfigStorage {
   save(text: string): Promise<void> | void;
 }
 
+/**
+ * Every result has these seven properties, in this order (absent ones are `undefined`): one
+ * object shape, so `evaluate` and its callers' property loads stay monomorphic.
+ */
 export interface FlagResult {
   readonly flag: string;
   readonly value: boolean;
   readonly reason: Reason;
   /** FLAG_NOT_FOUND, INVALID_FLAG, GENERAL, or NOT_READY before any config is known. */
-  readonly errorCode?: string;
-  readonly bucket?: number;
-  readonly version?: number;
+  readonly errorCode?: string | undefined;
+  readonly bucket?: number | undefined;
+  readonly version?: number | undefined;
   readonly cohort: Cohort;
+}
+
+/** A flag of the config in use, with its exposure cells for the current minute (no lookup per call). */
+class FlagEntry {
+  cells: ExposureCells | undefined = undefined;
+  constructor(readonly flag: Flag) {}
+}
+
+/** The one place results are built, so they all get the same hidden class. */
+function flagResult(
+  flag: string,
+  value: boolean,
+  reason: Reason,
+  errorCode: string | undefined,
+  bucket: number | undefined,
+  version: number | undefined,
+  cohort: Cohort,
+): FlagResult {
+  return { flag, value, reason, errorCode, bucket, version, cohort };
 }
 
 /** The `code` of the error the client reports when Rampart refuses its token (HTTP 401/403). */
@@ -99,7 +128,9 @@ const defaultEnv = (): Readonly<Record<string, string | undefined>> | undefined 
 export class RampartClient extends Emitter<ClientEvents> {
   /** Resolves once a config is in use (from Rampart, storage or bootstrap). Never rejects. */
   readonly ready: Promise<ClientStatus>;
-  private flags = new Map<string, Flag>();
+  private flags = new Map<string, FlagEntry>();
+  private lastKey: string | undefined;
+  private lastEntry: FlagEntry | undefined;
   private config: SdkConfig | undefined;
   private source: ClientStatus['source'] = 'none';
   private connection: ClientStatus['connection'] = 'connecting';
@@ -114,6 +145,8 @@ export class RampartClient extends Emitter<ClientEvents> {
   private readonly staleAfterMs: number;
   private readonly reportExposures: boolean;
   private staleTimer: ReturnType<typeof setInterval>;
+  /** Whether anyone listens to `evaluation`: checked on every evaluation, so a field, not a lookup. */
+  private emitsEvaluations = false;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -121,7 +154,10 @@ export class RampartClient extends Emitter<ClientEvents> {
     this.staleAfterMs = options.staleAfterMs ?? 60_000;
     this.reportExposures = options.reportExposures ?? true;
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
-    this.evaluator = createEvaluator({ env: options.env ?? defaultEnv() });
+    this.evaluator = createEvaluator({
+      env: options.env ?? defaultEnv(),
+      ...(options.bucketCacheSize === undefined ? {} : { bucketCacheSize: options.bucketCacheSize }),
+    });
     const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.reporter = createReporter({
       url: options.url,
@@ -184,31 +220,39 @@ export class RampartClient extends Emitter<ClientEvents> {
   evaluate(key: string, context: EvaluationContext, defaultValue = false): FlagResult {
     let result: FlagResult;
     try {
-      const flag = this.flags.get(key);
-      if (!this.config) {
-        result = { flag: key, value: defaultValue, reason: 'ERROR', errorCode: 'NOT_READY', cohort: 'off' };
-      } else if (!flag) {
-        result = { flag: key, value: defaultValue, reason: 'FLAG_NOT_FOUND', errorCode: 'FLAG_NOT_FOUND', cohort: 'off' };
+      // Most call sites evaluate one flag again and again: skip the Map lookup then.
+      let entry = this.lastEntry;
+      if (key !== this.lastKey || entry === undefined) {
+        entry = this.flags.get(key);
+        this.lastKey = key;
+        this.lastEntry = entry;
+      }
+      if (entry === undefined) {
+        result = this.config
+          ? flagResult(key, defaultValue, 'FLAG_NOT_FOUND', 'FLAG_NOT_FOUND', undefined, undefined, 'off')
+          : flagResult(key, defaultValue, 'ERROR', 'NOT_READY', undefined, undefined, 'off');
       } else {
+        const flag = entry.flag;
         const r = this.evaluator.evaluate(flag, context);
+        const cohort = cohortOf(r.reason);
         const value = r.reason === 'ERROR' ? defaultValue : r.value;
-        result = {
-          flag: key,
-          value,
-          reason: r.reason,
-          ...(r.errorCode ? { errorCode: r.errorCode } : {}),
-          ...(r.bucket === undefined ? {} : { bucket: r.bucket }),
-          ...(flag.version === undefined ? {} : { version: flag.version }),
-          cohort: cohortOf(r.reason),
-        };
-        if (this.reportExposures) this.reporter.exposure(key, result.cohort);
+        result = flagResult(key, value, r.reason, r.errorCode, r.bucket, flag.version, cohort);
+        if (this.reportExposures) this.countExposure(entry, cohort);
       }
     } catch (err) {
       this.fail(err);
-      result = { flag: key, value: defaultValue, reason: 'ERROR', errorCode: 'GENERAL', cohort: 'off' };
+      result = flagResult(key, defaultValue, 'ERROR', 'GENERAL', undefined, undefined, 'off');
     }
-    this.emit('evaluation', result);
+    if (this.emitsEvaluations) this.emit('evaluation', result);
     return result;
+  }
+
+  /** One exposure in the current minute's cells kept with the flag; a lookup only once a minute. */
+  private countExposure(entry: FlagEntry, cohort: Cohort): void {
+    let cells = entry.cells;
+    if (cells === undefined || !cells.live) cells = entry.cells = this.reporter.exposureCells(entry.flag.key);
+    // Not open yet (the first of its cohort this minute), or a custom clock: the reporter counts it.
+    if (cells === undefined || !cells.count(cohort)) this.reporter.exposure(entry.flag.key, cohort);
   }
 
   /** The value only. */
@@ -235,7 +279,7 @@ export class RampartClient extends Emitter<ClientEvents> {
   track(name: string, value: number | boolean, context: EvaluationContext & { flag?: string }, flags?: readonly string[]): void {
     try {
       for (const key of flags ?? (context.flag ? [String(context.flag)] : this.keys())) {
-        const flag = this.flags.get(key);
+        const flag = this.flags.get(key)?.flag;
         if (!flag) continue;
         const cohort = cohortOf(this.evaluator.evaluate(flag, context).reason);
         if (typeof value === 'boolean') this.reporter.rate(key, cohort, name, value);
@@ -297,20 +341,22 @@ export class RampartClient extends Emitter<ClientEvents> {
 
   private install(config: SdkConfig, source: ClientStatus['source']): void {
     const previous = this.flags;
-    const next = new Map(config.flags.map((f) => [f.key, f]));
+    const next = new Map(config.flags.map((f) => [f.key, new FlagEntry(f)]));
     this.flags = next;
+    this.lastKey = undefined;
+    this.lastEntry = undefined;
     this.config = config;
     this.source = source;
     if (source === 'server') this.lastSyncAt = this.now();
     const changed: string[] = [];
-    for (const [key, f] of next) {
-      const before = previous.get(key);
+    for (const [key, { flag: f }] of next) {
+      const before = previous.get(key)?.flag;
       if (!before || before.version !== f.version || JSON.stringify(before) !== JSON.stringify(f)) {
         changed.push(key);
         this.emit('changed', { key, version: f.version, previousVersion: before?.version });
       }
     }
-    for (const [key, f] of previous) {
+    for (const [key, { flag: f }] of previous) {
       if (!next.has(key)) {
         changed.push(key);
         this.emit('changed', { key, version: undefined, previousVersion: f.version });
@@ -319,6 +365,10 @@ export class RampartClient extends Emitter<ClientEvents> {
     this.emit('update', { etag: config.etag, keys: changed });
     this.resolveReady(this.status());
     if (changed.length || previous.size === 0) this.emitReadyOnce();
+  }
+
+  protected override listenersChanged(event: keyof ClientEvents, count: number): void {
+    if (event === 'evaluation') this.emitsEvaluations = count > 0;
   }
 
   private readyEmitted = false;

@@ -6,11 +6,19 @@ export class Emitter<Events extends Record<string, unknown>> {
     let set = this.listeners.get(event);
     if (!set) this.listeners.set(event, (set = new Set()));
     set.add(fn as (payload: never) => void);
+    this.listenersChanged(event, set.size);
     return () => this.off(event, fn);
   }
 
   off<K extends keyof Events>(event: K, fn: (payload: Events[K]) => void): void {
-    this.listeners.get(event)?.delete(fn as (payload: never) => void);
+    const set = this.listeners.get(event);
+    if (!set?.delete(fn as (payload: never) => void)) return;
+    this.listenersChanged(event, set.size);
+  }
+
+  /** Called after a listener was added or removed, with how many `event` now has. */
+  protected listenersChanged(_event: keyof Events, _count: number): void {
+    // A hook for subclasses that skip work nobody listens to.
   }
 
   protected emit<K extends keyof Events>(event: K, payload: Events[K]): void {

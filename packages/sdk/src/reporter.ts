@@ -1,6 +1,5 @@
 import { addToHistogram, type Cohort, type Histogram } from '@rampart/core';
-
-const MINUTE = 60_000;
+import { MinuteClock, cohortSlot, minuteOf, type ExposureCells } from './exposure-cells.js';
 
 /** One row of `POST /api/metrics`'s `aggregates` (the server's shape). */
 export interface Aggregate {
@@ -53,9 +52,40 @@ export function createReporter(opts: ReporterOptions) {
   const timer = setInterval(() => void flush(false), opts.flushIntervalMs);
   (timer as { unref?: () => void }).unref?.();
 
+  // Exposures are counted on every evaluation, so they must not read the clock (Date.now() is
+  // 50–130 ns on a VM, as much as the rest of the SDK's work): with the real clock, the current
+  // minute is advanced by a timer at each minute boundary (and by every flush, so a late timer
+  // never lets a flushed minute receive more counts). An exposure is dated by the minute this
+  // process last saw begin, i.e. one that happens while the event loop is blocked across a
+  // boundary counts in the minute before it. Any other clock (a test's) is read per exposure.
+  const ticking = opts.now === Date.now;
+  const clock = new MinuteClock(opts.now, ticking);
+
+  function exposureCellsOf(flag: string): ExposureCells {
+    return clock.cellsOf(flag);
+  }
+
+  /** Counts an exposure; the first of a cohort in the minute opens its aggregate. */
+  function countExposure(flag: string, cohort: Cohort): void {
+    const cells = exposureCellsOf(flag);
+    if (cells.count(cohort)) return;
+    const opened = cell(flag, cohort, '_exposures', 'counter', clock.minute);
+    opened.count++;
+    // Kept only while it is open: with a full buffer, trim() may have dropped it at once.
+    if (open.get(cellKey(clock.minute, flag, cohort, '_exposures')) === opened) cells.slots[cohortSlot(cohort)] = opened;
+  }
+
+  /** An open exposure aggregate that trim() dropped: the next exposure opens a new one. */
+  function forgetExposureCell(a: Aggregate): void {
+    if (a.metric !== '_exposures' || a.minute !== clock.minute) return;
+    const slots = clock.cells.get(a.flag)?.slots;
+    const i = slots ? slots.indexOf(a) : -1;
+    if (i >= 0) slots![i] = null;
+  }
+
   function cell(flag: string, cohort: Cohort, metric: string, kind: Kind, at: number): Aggregate {
-    const minute = at - (at % MINUTE);
-    const key = `${minute}|${flag}|${cohort}|${metric}`;
+    const minute = minuteOf(at);
+    const key = cellKey(minute, flag, cohort, metric);
     let a = open.get(key);
     if (!a) {
       a = { flag, cohort, metric, minute, count: 0, ...(metric.startsWith('_') ? {} : { kind }) };
@@ -81,9 +111,10 @@ export function createReporter(opts: ReporterOptions) {
         }
         continue;
       }
-      const first = open.keys().next();
+      const first = open.entries().next();
       if (first.done) return;
-      open.delete(first.value);
+      open.delete(first.value[0]);
+      forgetExposureCell(first.value[1]);
       stats.pending--;
       stats.dropped++;
     }
@@ -105,7 +136,10 @@ export function createReporter(opts: ReporterOptions) {
 
   /** Moves closed minutes (or all, when closing) into the queue and sends the queue in order. */
   function flush(all: boolean): Promise<void> {
-    const current = opts.now() - (opts.now() % MINUTE);
+    clock.advance();
+    // Everything leaves `open`, the current minute's exposure cells included: start new ones.
+    if (all) clock.retire();
+    const current = clock.minute; // advance() just set it from the clock
     const ready: Aggregate[] = [];
     for (const [key, a] of open) {
       if (all || a.minute < current) {
@@ -139,9 +173,17 @@ export function createReporter(opts: ReporterOptions) {
   }
 
   return {
-    exposure(flag: string, cohort: Cohort, at = opts.now()): void {
-      cell(flag, cohort, '_exposures', 'counter', at).count++;
+    /** Counts one exposure in the current minute. */
+    exposure(flag: string, cohort: Cohort): void {
+      if (ticking) countExposure(flag, cohort);
+      else cell(flag, cohort, '_exposures', 'counter', opts.now()).count++;
     },
+    /**
+     * The current minute's exposure cells of `flag`, for a caller that counts on every
+     * evaluation: keep it while `live`, then ask again. Undefined with a clock other than
+     * Date.now, which has to be read per exposure (use `exposure()` then).
+     */
+    exposureCells: (flag: string): ExposureCells | undefined => (ticking ? exposureCellsOf(flag) : undefined),
     http(flag: string, cohort: Cohort, status: number, latencyMs: number, at = opts.now()): void {
       const lat = cell(flag, cohort, '_http_latency_ms', 'distribution', at);
       lat.count++;
@@ -167,9 +209,15 @@ export function createReporter(opts: ReporterOptions) {
     /** Sends everything, the current minute included, and stops the timer. */
     async close(): Promise<void> {
       clearInterval(timer);
+      clock.stop();
       await flush(true);
     },
   };
 }
 
 export type Reporter = ReturnType<typeof createReporter>;
+
+function cellKey(minute: number, flag: string, cohort: Cohort, metric: string): string {
+  return `${minute}|${flag}|${cohort}|${metric}`;
+}
+

@@ -80,14 +80,20 @@ export function startSync(opts: SyncOptions, on: SyncEvents): { stop(): void; re
   async function stream(): Promise<void> {
     const abort = new AbortController();
     streamAbort = abort;
+    // Idle detection without a timer per chunk: each chunk only stamps the time, and one timer
+    // checks the stamp when it fires, re-arming itself for the rest of the period.
+    let lastByteAt = Date.now();
     let idle: ReturnType<typeof setTimeout> | undefined;
-    const touch = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => abort.abort(new Error('stream idle')), opts.streamIdleTimeoutMs);
+    const watch = (delay: number) => {
+      idle = setTimeout(() => {
+        const quiet = Date.now() - lastByteAt;
+        if (quiet >= opts.streamIdleTimeoutMs) abort.abort(new Error('stream idle'));
+        else watch(opts.streamIdleTimeoutMs - quiet);
+      }, delay);
       (idle as { unref?: () => void }).unref?.();
     };
     try {
-      touch();
+      watch(opts.streamIdleTimeoutMs);
       const res = await opts.fetch(`${base}/api/sdk/stream`, {
         headers: { ...auth, accept: 'text/event-stream', ...(etag ? { 'last-event-id': etag } : {}) },
         signal: abort.signal,
@@ -103,18 +109,22 @@ export function startSync(opts: SyncOptions, on: SyncEvents): { stop(): void; re
           accept(parseConfig(event.data));
         },
       });
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      // The bytes straight from the body's reader through one streaming TextDecoder: a
+      // TextDecoderStream would add a transform stream and its promise hops to every chunk
+      // (a quarter of the CPU of 1 000 clients in one process, in the propagation benchmark).
+      const decoder = new TextDecoder();
+      const reader = res.body.getReader();
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        touch();
+        lastByteAt = Date.now();
         if (!streaming) {
           streaming = true;
           streamAttempt = 0;
           clearTimeout(pollTimer);
           on.connection('streaming');
         }
-        parser.feed(value);
+        parser.feed(decoder.decode(value, { stream: true }));
       }
       throw new Error('Rampart stream ended');
     } finally {

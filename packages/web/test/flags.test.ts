@@ -50,8 +50,8 @@ describe('the flags pages in Chromium, against a real server', () => {
 
       const tester = page.locator('#eval');
       for (const [subject, expected] of [
-        [BETA_IDS[0], /true.*ALLOWLIST/s],
-        [BETA_IDS[6], /true.*ALLOWLIST/s],
+        [BETA_IDS[0]!, /true.*ALLOWLIST/s],
+        [BETA_IDS[6]!, /true.*ALLOWLIST/s],
         ['pass_stranger_0001', /false.*NOT_IN_ROLLOUT/s],
       ] as const) {
         await tester.getByLabel('Subject id').fill(subject);
