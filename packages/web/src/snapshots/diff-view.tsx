@@ -2,6 +2,7 @@ import { useFormat, useT } from '../i18n/i18n.js';
 import { Badge, type Tone } from '../ui/badge.js';
 import { snapshotMessages } from './messages.js';
 import type { AllowlistDiff, FieldChange, FlagDiff, SnapshotDiff } from './types.js';
+import { ScrollRegion } from '../ui/scroll-region.js';
 
 const CHANGE_TONE: Record<string, Tone> = { added: 'yellow', removed: 'blue', changed: 'grey' };
 
@@ -22,7 +23,7 @@ export function DiffView({ diff, headingLevel = 3 }: { diff: SnapshotDiff; headi
       {diff.flags.length ? (
         <>
           <H>{t.flagChangesTitle}</H>
-          <div className="table-wrap snap-wrap">
+          <ScrollRegion label={t.flagChangesTitle} className="snap-wrap">
             <table className="table snap-table snap-stack">
               <thead>
                 <tr>
@@ -53,13 +54,13 @@ export function DiffView({ diff, headingLevel = 3 }: { diff: SnapshotDiff; headi
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         </>
       ) : null}
       {diff.plans.length ? (
         <>
           <H>{t.planChangesTitle}</H>
-          <div className="table-wrap snap-wrap">
+          <ScrollRegion label={t.planChangesTitle} className="snap-wrap">
             <table className="table snap-table snap-stack">
               <thead>
                 <tr>
@@ -90,7 +91,7 @@ export function DiffView({ diff, headingLevel = 3 }: { diff: SnapshotDiff; headi
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         </>
       ) : null}
     </div>

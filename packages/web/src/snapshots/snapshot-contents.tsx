@@ -3,6 +3,7 @@ import { Badge, healthTone } from '../ui/badge.js';
 import { Empty } from '../ui/states.js';
 import { snapshotMessages } from './messages.js';
 import type { SnapshotDetail } from './types.js';
+import { ScrollRegion } from '../ui/scroll-region.js';
 
 /** What a snapshot holds, as a table of flags and one of plans (the markdown document has the rest). */
 export function SnapshotContents({ snapshot }: { snapshot: SnapshotDetail }) {
@@ -13,7 +14,7 @@ export function SnapshotContents({ snapshot }: { snapshot: SnapshotDetail }) {
     <>
       <h3>{t.flagsTitle}</h3>
       {flags.length ? (
-        <div className="table-wrap snap-wrap">
+        <ScrollRegion label={t.flagsTitle} className="snap-wrap">
           <table className="table snap-table">
             <thead>
               <tr>
@@ -60,13 +61,13 @@ export function SnapshotContents({ snapshot }: { snapshot: SnapshotDetail }) {
               })}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       ) : (
         <Empty>{t.noFlags}</Empty>
       )}
       <h3>{t.plansTitle}</h3>
       {plans.length ? (
-        <div className="table-wrap snap-wrap">
+        <ScrollRegion label={t.plansTitle} className="snap-wrap">
           <table className="table snap-table">
             <thead>
               <tr>
@@ -100,7 +101,7 @@ export function SnapshotContents({ snapshot }: { snapshot: SnapshotDetail }) {
               })}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       ) : (
         <Empty>{t.noPlans}</Empty>
       )}

@@ -3,6 +3,7 @@ import { useFormat, useT } from '../i18n/i18n.js';
 import { Empty, ErrorState } from '../ui/states.js';
 import { snapshotMessages } from './messages.js';
 import type { SnapshotPage, SnapshotSummary } from './types.js';
+import { ScrollRegion } from '../ui/scroll-region.js';
 
 /** The snapshots taken, newest first, a page at a time; "Open" shows one below. */
 export function SnapshotList({
@@ -19,7 +20,7 @@ export function SnapshotList({
   if (!rows.length) return <Empty>{t.none}</Empty>;
   return (
     <>
-      <div className="table-wrap snap-wrap">
+      <ScrollRegion label={t.listTitle} className="snap-wrap">
         <table className="table snap-table snap-stack">
           <thead>
             <tr>
@@ -38,7 +39,7 @@ export function SnapshotList({
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       <div className="toolbar snap-more">
         <span className="muted small" aria-live="polite">
           {t.shown(rows.length)}

@@ -10,6 +10,7 @@ import { CreateToken } from './create-token.js';
 import { tokenMessages } from './messages.js';
 import { RevokeToken } from './revoke-token.js';
 import { tokenKeys, type ApiToken } from './types.js';
+import { ScrollRegion } from '../ui/scroll-region.js';
 
 type Filter = 'all' | 'active' | 'revoked';
 
@@ -99,7 +100,7 @@ function TokenTable({ rows }: { rows: ApiToken[] }) {
   const f = useFormat();
   const { session } = useSession();
   return (
-    <div className="table-wrap token-wrap">
+    <ScrollRegion label={t.listTitle} className="token-wrap">
       <table className="table token-table">
         <thead>
           <tr>
@@ -144,6 +145,6 @@ function TokenTable({ rows }: { rows: ApiToken[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

@@ -16,11 +16,13 @@ export async function launchBrowser(): Promise<Browser> {
 export interface PageOptions {
   readonly width?: number;
   readonly locale?: string;
+  /** Lets a test inject axe-core into pages whose CSP admits only their own scripts. */
+  readonly bypassCSP?: boolean;
 }
 
 /** A fresh context per test: its own sessionStorage, so sign-in state never leaks between tests. */
 export async function newPage(browser: Browser, opts: PageOptions = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: 900 }, locale: opts.locale ?? 'en-US' });
+  const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: 900 }, locale: opts.locale ?? 'en-US', bypassCSP: opts.bypassCSP ?? false });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
