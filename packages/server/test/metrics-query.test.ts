@@ -55,6 +55,36 @@ describe.each(DRIVERS)('metrics queries, downsampling and baselines on %s', (dri
     expect(res.json()).toMatchObject({ kind: 'distribution', step: 'minute' });
   });
 
+  it('cuts a window into slices whose summaries add up to the window’s, with each slice’s own error rate and p95', async () => {
+    await t.call('POST', '/api/admin/feature-flags', { body: { key: 'sliced', enabled: true } });
+    const start = Math.floor((now - 60 * 60_000) / 60_000) * 60_000;
+    // First half healthy and fast, second half 10 % 5xx and slow: the slices must tell them apart.
+    await ingest(
+      Array.from({ length: 60 }, (_, m) =>
+        Array.from({ length: 10 }, (_, i) => http('sliced', 'exposed', m >= 30 && i === 0 ? 503 : 200, m >= 30 ? 900 : 100, start + m * 60_000 + i * 1000)),
+      ).flat(),
+    );
+    const from = new Date(start).toISOString();
+    const to = new Date(start + 60 * 60_000).toISOString();
+    const res = await t.call('GET', `/api/admin/metrics/sliced/timeline?from=${from}&to=${to}&buckets=2`, { as: 'VIEWER' });
+    expect(res.statusCode).toBe(200);
+    const tl = res.json();
+    expect(tl).toMatchObject({ flag: 'sliced', from, to, bucketMs: 30 * 60_000 });
+    const [early, late] = tl.buckets;
+    expect(early.cohorts.exposed).toMatchObject({ requests: 300, errorRate5xx: 0 });
+    expect(late.cohorts.exposed.requests).toBe(300);
+    expect(late.cohorts.exposed.errorRate5xx).toBeCloseTo(0.1, 10);
+    expect(early.cohorts.exposed.latencyMs.p95).toBeLessThan(120);
+    expect(late.cohorts.exposed.latencyMs.p95).toBeGreaterThan(800);
+    const whole = await summary('sliced', `from=${from}&to=${to}`);
+    expect(early.cohorts.exposed.requests + late.cohorts.exposed.requests).toBe(whole.cohorts.exposed.requests);
+    for (const q of ['buckets=0', 'buckets=201', 'buckets=x', 'window=1h&nope=1']) {
+      const bad = await t.call('GET', `/api/admin/metrics/sliced/timeline?${q}`, { as: 'VIEWER' });
+      expect(bad.statusCode, q).toBe(400);
+      expect(bad.json().error.code).toBe('VALIDATION_ERROR');
+    }
+  });
+
   it('rejects an inverted window with INVALID_WINDOW and a malformed one with VALIDATION_ERROR', async () => {
     const from = new Date(now).toISOString();
     const to = new Date(now - HOUR).toISOString();

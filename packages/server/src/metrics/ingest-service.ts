@@ -16,15 +16,17 @@ export interface IngestResult {
  * Ingestion: check the whole batch, fold it into minute cells in memory, then in one
  * transaction claim its idempotency key, register new metric names and add the cells to the
  * minute and hour rollups. A rejected batch writes nothing; a retried batch adds nothing.
+ * `onCommitted` sees the cells of every batch that was stored (for /metrics), after commit, so
+ * a rejected or duplicate batch is never counted.
  */
-export function createIngestService(db: Database) {
+export function createIngestService(db: Database, onCommitted?: (cells: readonly Cell[]) => void) {
   return {
     async ingest(identity: Identity, body: IngestBody, headerKey: string | undefined, now = Date.now()): Promise<IngestResult> {
       const batch = aggregateBatch(body, now);
       const cells = [...batch.cells.values()];
       const flags = [...new Set(cells.map((c) => c.flag))];
       const key = body.idempotencyKey ?? headerKey;
-      return db.transaction(async (tx) => {
+      const result = await db.transaction(async (tx): Promise<IngestResult> => {
         if (flags.length > 0) {
           const known = await knownFlags(tx, flags);
           const unknown = flags.filter((f) => !known.has(f));
@@ -38,6 +40,8 @@ export function createIngestService(db: Database) {
         const rows = (await upsertCells(tx, cells, 'minute')) + (await upsertCells(tx, toHours(cells), 'hour'));
         return { accepted: batch.represented, rows, duplicate: false };
       });
+      if (!result.duplicate) onCommitted?.(cells);
+      return result;
     },
   };
 }

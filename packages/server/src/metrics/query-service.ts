@@ -53,7 +53,13 @@ export function createMetricsQueryService(db: Database, minuteRetentionMs: numbe
    * minute|hour) bound each scan to the window instead of reading every row of the flag and
    * filtering on time (7 days of minutes of one flag: a 400 k-row sequential scan, ~60 ms).
    */
-  async function rowsFor(flag: string, w: Window, now: number, kinds: Record<string, MetricKind>): Promise<{ rows: RollupRow[]; from: number; to: number }> {
+  async function rowsFor(
+    flag: string,
+    w: Window,
+    now: number,
+    kinds: Record<string, MetricKind>,
+    read: typeof readForSummary = readForSummary,
+  ): Promise<{ rows: RollupRow[]; from: number; to: number }> {
     const metrics = [...Object.keys(BUILT_IN_KINDS), ...Object.keys(kinds)];
     const cohorts = COHORTS;
     const boundary = now - minuteRetentionMs;
@@ -61,11 +67,11 @@ export function createMetricsQueryService(db: Database, minuteRetentionMs: numbe
     const to = w.to <= boundary ? ceilTo(w.to, HOUR) : ceilTo(w.to, MINUTE);
     const hourFrom = ceilTo(from, HOUR);
     const hourTo = floorTo(to, HOUR);
-    if (hourFrom >= hourTo) return { rows: await readForSummary(db, 'minute', { flag, from, to, metrics, cohorts }), from, to };
+    if (hourFrom >= hourTo) return { rows: await read(db, 'minute', { flag, from, to, metrics, cohorts }), from, to };
     const [mid, head, tail] = await Promise.all([
-      readForSummary(db, 'hour', { flag, from: hourFrom, to: hourTo, metrics, cohorts }),
-      from < hourFrom ? readForSummary(db, 'minute', { flag, from, to: hourFrom, metrics, cohorts }) : [],
-      hourTo < to ? readForSummary(db, 'minute', { flag, from: hourTo, to, metrics, cohorts }) : [],
+      read(db, 'hour', { flag, from: hourFrom, to: hourTo, metrics, cohorts }),
+      from < hourFrom ? read(db, 'minute', { flag, from, to: hourFrom, metrics, cohorts }) : [],
+      hourTo < to ? read(db, 'minute', { flag, from: hourTo, to, metrics, cohorts }) : [],
     ]);
     return { rows: [...head, ...mid, ...tail], from, to };
   }
@@ -82,6 +88,32 @@ export function createMetricsQueryService(db: Database, minuteRetentionMs: numbe
       const kinds = await kindsOf(flag);
       const { rows, from, to } = await rowsFor(flag, w, now, kinds);
       return { flag, from: new Date(from).toISOString(), to: new Date(to).toISOString(), cohorts: summarize(rows, kinds) };
+    },
+
+    /**
+     * The window cut into `buckets` equal slices, each summarised like a window of its own: what
+     * the UI's charts draw (error rates, p95 from merged histograms) in one request and one read.
+     * Rows are read one by one (with their minute) and partitioned here. Past minute retention
+     * only hours remain, and an hour lands in the slice where it starts.
+     */
+    async timeline(flag: string, window: Window, buckets: number, now = Date.now()) {
+      const w = checkWindow(window);
+      const kinds = await kindsOf(flag);
+      const { rows, from, to } = await rowsFor(flag, w, now, kinds, readRows);
+      const width = Math.max(1, Math.ceil((to - from) / buckets));
+      const parts: RollupRow[][] = Array.from({ length: buckets }, () => []);
+      for (const r of rows) parts[Math.min(buckets - 1, Math.max(0, Math.floor((r.at - from) / width)))]!.push(r);
+      return {
+        flag,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        bucketMs: width,
+        buckets: parts.map((p, i) => ({
+          from: new Date(from + i * width).toISOString(),
+          to: new Date(Math.min(to, from + (i + 1) * width)).toISOString(),
+          cohorts: summarize(p, kinds),
+        })),
+      };
     },
 
     /**

@@ -89,6 +89,20 @@ export function metricsRoutes(deps: MetricsRouteDeps): FastifyPluginAsyncZod {
       handler: async (req) => deps.query.summary(req.params.key, windowOf(req.query, Date.now())),
     });
 
+    app.get('/api/admin/metrics/:key/timeline', {
+      config: { access: 'viewer' },
+      schema: {
+        tags,
+        summary: 'The window cut into equal slices, each with the per-cohort summary (what the UI charts draw)',
+        params: KeyParams,
+        querystring: WindowQuery.extend({ buckets: z.coerce.number().int().min(1).max(200).default(24).describe('slices, 1..200') }).strict(),
+      },
+      handler: async (req) => {
+        const { buckets, ...w } = req.query;
+        return deps.query.timeline(req.params.key, windowOf(w, Date.now()), buckets);
+      },
+    });
+
     app.get('/api/admin/metrics/:key/series', {
       config: { access: 'viewer' },
       schema: {

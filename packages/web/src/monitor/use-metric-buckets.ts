@@ -30,49 +30,42 @@ export interface BucketSeries {
   buckets: Bucket[];
 }
 
-/** Bucket edges aligned to whole buckets (earlier buckets stay the same between refreshes); the last one ends now. */
-export function bucketEdges(window: ChartWindow, now: number): { from: number; to: number }[] {
-  const { ms, bucketMs } = CHART_WINDOWS[window];
-  const last = Math.floor(now / bucketMs) * bucketMs;
-  const edges: { from: number; to: number }[] = [];
-  for (let start = last - ms + bucketMs; start <= last; start += bucketMs) {
-    const to = Math.min(start + bucketMs, now);
-    if (to > start) edges.push({ from: start, to });
-  }
-  return edges;
-}
-
 /**
- * Per-cohort summaries bucket by bucket. The series endpoint gives per-minute counts and means
- * but no percentiles; a summary per bucket gives the same figures the watchdog judges (error
- * rates as (4xx+5xx)/requests, p95 from the merged histogram, business rates and percentiles).
+ * Per-cohort summaries slice by slice, in one request (`GET /api/admin/metrics/:key/timeline`):
+ * the same figures the watchdog judges (error rates as (4xx+5xx)/requests, p95 from the merged
+ * histogram, business rates and percentiles), which the per-minute series endpoint cannot give.
  */
 export function useMetricBuckets(flagKey: string, window: ChartWindow) {
   const { request } = useSession();
   return useQuery({
     queryKey: ['metrics', flagKey, 'buckets', window],
     queryFn: async ({ signal }): Promise<BucketSeries> => {
+      const { ms, bucketMs } = CHART_WINDOWS[window];
       const now = Date.now();
-      const edges = bucketEdges(window, now);
-      const summaries = await Promise.all(
-        edges.map(
-          async (e) =>
-            (
-              await request<WindowSummary>(
-                `/api/admin/metrics/${encodeURIComponent(flagKey)}/summary?from=${new Date(e.from).toISOString()}&to=${new Date(e.to).toISOString()}`,
-                { signal },
-              )
-            ).data,
-        ),
+      const { data } = await request<Timeline>(
+        `/api/admin/metrics/${encodeURIComponent(flagKey)}/timeline?from=${new Date(now - ms).toISOString()}&to=${new Date(now).toISOString()}&buckets=${Math.round(ms / bucketMs)}`,
+        { signal },
       );
       return {
-        from: now - CHART_WINDOWS[window].ms,
-        to: now,
-        bucketMs: CHART_WINDOWS[window].bucketMs,
-        buckets: edges.map((e, i) => ({ ...e, mid: (e.from + e.to) / 2, summary: summaries[i]! })),
+        from: Date.parse(data.from),
+        to: Date.parse(data.to),
+        bucketMs: data.bucketMs,
+        buckets: data.buckets.map((b) => {
+          const from = Date.parse(b.from);
+          const to = Date.parse(b.to);
+          return { from, to, mid: (from + to) / 2, summary: { flag: data.flag, from: b.from, to: b.to, cohorts: b.cohorts } };
+        }),
       };
     },
     refetchInterval: METRICS_REFETCH_MS,
     placeholderData: keepPreviousData,
   });
+}
+
+interface Timeline {
+  flag: string;
+  from: string;
+  to: string;
+  bucketMs: number;
+  buckets: { from: string; to: string; cohorts: WindowSummary['cohorts'] }[];
 }
