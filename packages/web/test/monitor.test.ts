@@ -61,6 +61,8 @@ describe('the beta monitor in Chromium, against a real server', () => {
       });
       await page.goto(`${server.baseUrl}/admin/beta-monitor/${KEY}`);
       await page.getByTestId('stage-mark').first().waitFor();
+      // The charts draw the reported traffic: the error-rate legend carries the exposed cohort's figure.
+      await expect.poll(() => page.locator('.uplot').first().textContent()).toMatch(/Exposed\s*\d+(\.\d+)?\s*%/);
       expect(await page.getByTestId('rollback-mark').count()).toBe(0);
 
       await page.getByRole('button', { name: 'Roll back…' }).click();
