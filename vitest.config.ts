@@ -6,12 +6,17 @@ export default defineConfig({
     // Tests run against the TypeScript sources, not a stale build.
     alias: {
       '@rampart/core': fileURLToPath(new URL('./packages/core/src/index.ts', import.meta.url)),
+      // The SDK's subpath import points into dist/ (packages/sdk/package.json "imports"); tests run in Node.
+      '#stream-transport': fileURLToPath(new URL('./packages/sdk/src/transport/node.ts', import.meta.url)),
     },
   },
   test: {
     include: ['packages/*/test/**/*.test.ts'],
     globalSetup: ['packages/server/test/support/global-setup.ts'],
     testTimeout: 30_000,
+    // Browser and multi-process tests wait for what a user would see; on a loaded 2-core CI
+    // machine that can take seconds, not the default 1 s.
+    expect: { poll: { timeout: 10_000, interval: 50 } },
     hookTimeout: 60_000,
     pool: 'forks',
   },
