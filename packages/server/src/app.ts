@@ -31,10 +31,12 @@ import { metricsRoutes } from './metrics/routes.js';
 import { monitorRoutes } from './monitor/routes.js';
 import { createPlanEvidence } from './rollouts/evidence.js';
 import { rolloutRoutes } from './rollouts/routes.js';
-import { createPlanService } from './rollouts/service.js';
+import { createPlanService, WATCHDOG_ACTOR } from './rollouts/service.js';
+import { latestRollbacks } from './rollouts/store.js';
 import { createNotifier } from './notify/index.js';
 import { createCheckpointRunner, type CheckpointRunner } from './monitor/runner.js';
 import { createScheduler } from './monitor/scheduler.js';
+import { latestHealth } from './monitor/store.js';
 import { loadSubjectHasher } from './ops/subject-hash.js';
 import { metricDefinitionRoutes } from './prometheus/routes.js';
 import { notificationRoutes } from './notify/routes.js';
@@ -103,7 +105,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // Responses are built from trusted internal types; plain JSON.stringify keeps the hot path lean.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-  const metrics = createMetrics();
+  const metrics = createMetrics({
+    watchdogState: async () => ({ health: await latestHealth(db), rollbacks: await latestRollbacks(db, WATCHDOG_ACTOR.name) }),
+  });
   const bus = new ChangeBus(db);
   await bus.start();
   const cache = new ConfigCache(db, bus, config.configCacheTtlMs);
@@ -142,7 +146,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   await app.register(opsRoutes(db, metrics));
   const clock = deps.clock ?? Date.now;
-  const plans = createPlanService(db, flags, clock);
+  const plans = createPlanService(db, flags, clock, {
+    onRollback: ({ flag, by, policy }) => metrics.rollbacks.inc({ flag, by, policy }),
+  });
   await plans.seedTemplates();
   const planEvidence = createPlanEvidence(db, plans, clock);
   await app.register(flagRoutes(flags, plans));
@@ -157,9 +163,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const baselines = createBaselineService(db, metricsQuery);
   await app.register(
     metricsRoutes({
-      ingest: createIngestService(db),
+      ingest: createIngestService(db, (cells) => metrics.countCohortResponses(cells)),
       query: metricsQuery,
       baselines,
+      clock,
       onIngest: ({ code, events }) => {
         if (code) {
           metrics.ingestBatches.inc({ result: 'rejected' });
@@ -185,6 +192,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     clock,
     onCheckpoint: async (cp) => {
       if (cp.status === 'MISSED' || !cp.health || !cp.decision) return;
+      metrics.checkpoints.inc({ flag: cp.flag, verdict: cp.status });
       // The plan acts first (a rollback within the second), then people are told, rollback included.
       const outcome = await planEvidence.onCheckpoint(cp).catch((err: unknown) => {
         app.log.error({ err, checkpoint: cp.id }, 'plan evidence failed');
@@ -200,7 +208,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
   });
   await app.register(monitorRoutes(db, runner));
-  const scheduler = createScheduler({ db, runner, log: app.log });
+  const scheduler = createScheduler({ db, runner, log: app.log, clock });
   app.decorate('watchdog', { runner, scheduler });
   await app.register(metricDefinitionRoutes(db, config.prometheusUrl));
   await app.register(notificationRoutes(db, config));

@@ -52,6 +52,33 @@ describe('operations endpoints', () => {
   });
 });
 
+describe('watchdog metrics', () => {
+  it('report the latest checkpoint from the database on every replica, and drop archived flags', async () => {
+    const a = await startTestApp('pglite');
+    const b = await startTestApp('pglite', {}, a.testDb);
+    try {
+      await a.call('POST', '/api/admin/feature-flags', { body: { key: 'chat', enabled: true, allowlist: ['vip'] } });
+      await a.call('PUT', '/api/admin/beta-monitor/chat/settings', { as: 'OPERATOR', body: { syntheticProbes: 5 } });
+      // No traffic: INSUFFICIENT_DATA, WARN, YELLOW.
+      expect((await a.call('POST', '/api/admin/beta-monitor/chat/run', { as: 'OPERATOR', body: {} })).json()).toMatchObject({ status: 'WARN', health: 'YELLOW' });
+      const scrape = async (t: TestApp) => (await t.call('GET', '/metrics', { as: null })).body;
+      const onA = await scrape(a);
+      expect(onA).toContain('rampart_watchdog_health{flag="chat"} 1');
+      expect(onA).toMatch(/rampart_watchdog_last_checkpoint_timestamp_seconds\{flag="chat"\} \d{10}\n/);
+      expect(onA).toContain('rampart_checkpoints_total{flag="chat",verdict="WARN"} 1');
+      // Replica b ran nothing, yet reports the same health; its counter stays its own.
+      const onB = await scrape(b);
+      expect(onB).toContain('rampart_watchdog_health{flag="chat"} 1');
+      expect(onB).not.toContain('rampart_checkpoints_total{flag="chat"');
+      expect((await a.call('DELETE', '/api/admin/feature-flags/chat', { body: { reason: 'done' } })).statusCode).toBe(200);
+      expect(await scrape(b)).not.toContain('rampart_watchdog_health{flag="chat"}');
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+});
+
 describe('readiness without a database', () => {
   it('reports not ready with 503 DATABASE_UNAVAILABLE once the database is gone, while staying alive', async () => {
     const testDb = await createTestDatabase('pglite');
@@ -62,6 +89,8 @@ describe('readiness without a database', () => {
     expect(ready.json().error.code).toBe('DATABASE_UNAVAILABLE');
     expect(ready.headers['retry-after']).toBe('5');
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    // /metrics still answers: the watchdog gauges keep their last values.
+    expect((await app.inject({ url: '/metrics' })).statusCode).toBe(200);
     await app.close();
   });
 });

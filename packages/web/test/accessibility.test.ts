@@ -37,7 +37,7 @@ describe('accessibility and small screens', () => {
           await signIn(page, server.baseUrl, server.tokens.SUPER_ADMIN);
           await page.goto(`${server.baseUrl}${p.path}`);
           await page.locator(p.ready).first().waitFor();
-          await page.waitForFunction(() => ![...document.querySelectorAll('.state-loading')].some((e) => e.checkVisibility()));
+          await page.waitForFunction(() => !Array.from(document.querySelectorAll('.state-loading')).some((e) => e.checkVisibility()));
           expect(await axeViolations(page)).toEqual([]);
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
           expect(overflow).toBeLessThanOrEqual(0);

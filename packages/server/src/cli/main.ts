@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { CliError, ExitWith } from './client.js';
+import { registerExportCommands } from './commands/export-commands.js';
 import { registerFlagCommands } from './commands/flag-commands.js';
 import { registerInspectCommands } from './commands/inspect-commands.js';
 import { registerMetricsCommands } from './commands/metrics-commands.js';
@@ -43,6 +44,7 @@ export async function runCli(args: readonly string[], io: Io): Promise<CliRun> {
   registerPlanCommands(program, io);
   registerSnapshotCommands(program, io);
   registerScheduleCommands(program, io);
+  registerExportCommands(program, io);
 
   try {
     await program.parseAsync([...args], { from: 'user' });

@@ -4,6 +4,7 @@ import type { ChangeContext } from '../audit/store.js';
 import { appendAudit } from '../audit/store.js';
 import type { Database } from '../db/database.js';
 import { AppError } from '../errors.js';
+import { getFlag } from '../flags/store.js';
 import type { MetricsQueryService } from './query-service.js';
 import type { CohortSummary } from './summary.js';
 
@@ -71,6 +72,9 @@ async function firstRolloutAt(db: Database, flag: string): Promise<number | unde
 export function createBaselineService(db: Database, query: MetricsQueryService) {
   return {
     async capture(ctx: ChangeContext, flag: string, req: BaselineRequest, now = Date.now()): Promise<Baseline> {
+      // Like every other flag-scoped write: a mistyped key is refused, not kept as a baseline of nothing.
+      const live = await getFlag(db, flag);
+      if (!live || live.archivedAt) throw new AppError('FLAG_NOT_FOUND', `No flag named ${flag}.`);
       let windows: { from: number; to: number }[];
       if (req.mode === 'window') windows = [{ from: req.from, to: req.to }];
       else if (req.mode === 'pre_rollout') {

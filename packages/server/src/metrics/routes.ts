@@ -41,10 +41,13 @@ export interface MetricsRouteDeps {
   query: MetricsQueryService;
   baselines: BaselineService;
   onIngest: (outcome: { code?: ErrorCode; events: number }) => void;
+  /** "Now" for ingestion's age checks and for windows ending now (buildApp's `clock`; default Date.now). */
+  clock?: () => number;
 }
 
 export function metricsRoutes(deps: MetricsRouteDeps): FastifyPluginAsyncZod {
   const tags = ['metrics'];
+  const now = deps.clock ?? Date.now;
   return async (app) => {
     app.post('/api/metrics', {
       config: { access: 'sdk', rateLimitClass: 'ingest' },
@@ -68,7 +71,7 @@ export function metricsRoutes(deps: MetricsRouteDeps): FastifyPluginAsyncZod {
             });
           }
           const header = req.headers['idempotency-key'];
-          const result = await deps.ingest.ingest(req.identity!, req.body, typeof header === 'string' ? header : undefined);
+          const result = await deps.ingest.ingest(req.identity!, req.body, typeof header === 'string' ? header : undefined, now());
           deps.onIngest({ events: result.accepted });
           return result;
         } catch (err) {
@@ -86,7 +89,7 @@ export function metricsRoutes(deps: MetricsRouteDeps): FastifyPluginAsyncZod {
         params: KeyParams,
         querystring: WindowQuery.strict(),
       },
-      handler: async (req) => deps.query.summary(req.params.key, windowOf(req.query, Date.now())),
+      handler: async (req) => deps.query.summary(req.params.key, windowOf(req.query, now())),
     });
 
     app.get('/api/admin/metrics/:key/timeline', {
@@ -99,7 +102,7 @@ export function metricsRoutes(deps: MetricsRouteDeps): FastifyPluginAsyncZod {
       },
       handler: async (req) => {
         const { buckets, ...w } = req.query;
-        return deps.query.timeline(req.params.key, windowOf(w, Date.now()), buckets);
+        return deps.query.timeline(req.params.key, windowOf(w, now()), buckets);
       },
     });
 
@@ -117,7 +120,7 @@ export function metricsRoutes(deps: MetricsRouteDeps): FastifyPluginAsyncZod {
       },
       handler: async (req) => {
         const { metric, cohort, step, ...w } = req.query;
-        return deps.query.series(req.params.key, metric, cohort as (typeof COHORTS)[number], windowOf(w, Date.now()), step);
+        return deps.query.series(req.params.key, metric, cohort as (typeof COHORTS)[number], windowOf(w, now()), step);
       },
     });
 

@@ -13,8 +13,10 @@ const MAX_MISSED = 168;
  * one-checkpoint-per-slot rule make each slot run once. Slots that passed while no replica was
  * running are recorded as MISSED, so the timeline shows the gap instead of hiding it.
  */
-export function createScheduler(deps: { db: Database; runner: CheckpointRunner; log: FastifyBaseLogger }) {
+export function createScheduler(deps: { db: Database; runner: CheckpointRunner; log: FastifyBaseLogger; clock?: () => number }) {
   const { db } = deps;
+  /** The watchdog's clock (buildApp's `clock`): slots come due on it, not on the wall clock. */
+  const clock = deps.clock ?? Date.now;
 
   async function dueFlags(): Promise<{ key: string; schedule: string }[]> {
     return db.query(
@@ -29,7 +31,7 @@ export function createScheduler(deps: { db: Database; runner: CheckpointRunner; 
   }
 
   /** One pass: for each flag, record missed slots and run the latest due one. */
-  async function tick(now = new Date()): Promise<{ ran: string[]; missed: number }> {
+  async function tick(now = new Date(clock())): Promise<{ ran: string[]; missed: number }> {
     const ran: string[] = [];
     let missed = 0;
     for (const { key, schedule } of await dueFlags()) {

@@ -118,3 +118,21 @@ export async function stageStart(q: Queryable, flag: string): Promise<Date | und
   );
   return rows[0]?.at;
 }
+
+/**
+ * The latest judged checkpoint of every live flag (MISSED slots have no health). One index
+ * lookup per flag, not a scan of the history: /metrics reads this on every scrape.
+ */
+export async function latestHealth(q: Queryable): Promise<{ flag: string; health: 'GREEN' | 'YELLOW' | 'RED'; at: Date }[]> {
+  return q.query(
+    `select f.key as flag, c.health, c.at
+     from flags f
+     cross join lateral (
+       select health, at from checkpoints
+       where flag_key = f.key and status <> 'MISSED' and health is not null
+       order by at desc limit 1
+     ) c
+     where f.archived_at is null
+     order by f.key`,
+  );
+}

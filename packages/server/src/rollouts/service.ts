@@ -19,6 +19,17 @@ export interface StartInput {
 
 type FlagPatch = { enabled?: boolean; rolloutBasisPoints?: number };
 
+/** What a committed rollback tells observers (/metrics). `by` is a class, never a person's name. */
+export interface RollbackEvent {
+  flag: string;
+  by: 'watchdog' | 'operator';
+  policy: string;
+}
+
+export interface PlanHooks {
+  onRollback?: (event: RollbackEvent) => void;
+}
+
 /** Who the audit trail names when the watchdog moves a plan. */
 export const WATCHDOG_ACTOR: Identity = { tokenId: 'internal', name: 'watchdog', role: 'OPERATOR' };
 
@@ -29,7 +40,7 @@ const bp = (pct: number) => Math.round(pct * 100);
  * implies (through the flags' audited write path) and the plan's own audit event commit
  * together, with the actor a person or `watchdog`.
  */
-export function createPlanService(db: Database, flags: FlagService, clock: () => number) {
+export function createPlanService(db: Database, flags: FlagService, clock: () => number, hooks: PlanHooks = {}) {
   async function seedTemplates(): Promise<void> {
     for (const t of BUILTIN_TEMPLATES) await putTemplate(db, { ...t, builtin: true }, 'rampart');
   }
@@ -164,6 +175,7 @@ export function createPlanService(db: Database, flags: FlagService, clock: () =>
           why: `rollback (${plan.rollbackPolicy}): ${why}`,
         };
       });
+      hooks.onRollback?.({ flag, by: ctx.actor.name === WATCHDOG_ACTOR.name && ctx.actor.tokenId === WATCHDOG_ACTOR.tokenId ? 'watchdog' : 'operator', policy: rolled.rollbackPolicy });
       if (!triggeredAt) return rolled;
       // Committed and announced: the flag is at its rollback target on every evaluation path.
       return updatePlan(db, rolled.id, { lastRollbackMs: Math.max(0, Date.now() - triggeredAt.getTime()) }, ctx.actor.name);

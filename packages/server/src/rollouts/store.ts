@@ -90,3 +90,22 @@ export async function putTemplate(q: Queryable, t: Omit<Template, 'builtin'> & {
     [t.name, t.description, JSON.stringify(t.stages), t.cadence, t.rollbackPolicy, t.builtin ?? false, actor],
   );
 }
+
+/**
+ * The latest rolled-back plan of every live flag, for /metrics. `by` is a class: the watchdog,
+ * or an operator (whose name stays in the audit trail, not in a metric label).
+ */
+export async function latestRollbacks(q: Queryable, watchdogName: string): Promise<{ flag: string; by: 'watchdog' | 'operator'; policy: string; at: Date }[]> {
+  return q.query(
+    `select f.key as flag, case when p.updated_by = $1 then 'watchdog' else 'operator' end as by, p.rollback_policy as policy, p.ended_at as at
+     from flags f
+     cross join lateral (
+       select updated_by, rollback_policy, ended_at from rollout_plans
+       where flag_key = f.key and state = 'rolled_back' and ended_at is not null
+       order by ended_at desc limit 1
+     ) p
+     where f.archived_at is null
+     order by f.key`,
+    [watchdogName],
+  );
+}
