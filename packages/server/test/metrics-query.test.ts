@@ -85,6 +85,15 @@ describe.each(DRIVERS)('metrics queries, downsampling and baselines on %s', (dri
     }
   });
 
+  it('fills every slice of a window spanning whole hours (minutes are sliced, not their hourly totals)', async () => {
+    await t.call('POST', '/api/admin/feature-flags', { body: { key: 'hourly', enabled: true } });
+    const start = Math.floor((now - 3 * HOUR) / HOUR) * HOUR;
+    await ingest(Array.from({ length: 180 }, (_, m) => http('hourly', 'control', 200, 100, start + m * 60_000 + 5_000)));
+    const q = `from=${new Date(start).toISOString()}&to=${new Date(start + 3 * HOUR).toISOString()}&buckets=12`;
+    const tl = (await t.call('GET', `/api/admin/metrics/hourly/timeline?${q}`, { as: 'VIEWER' })).json();
+    expect(tl.buckets.map((b: { cohorts: { control: { requests: number } } }) => b.cohorts.control.requests)).toEqual(Array(12).fill(15));
+  });
+
   it('rejects an inverted window with INVALID_WINDOW and a malformed one with VALIDATION_ERROR', async () => {
     const from = new Date(now).toISOString();
     const to = new Date(now - HOUR).toISOString();

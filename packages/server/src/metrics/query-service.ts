@@ -99,7 +99,17 @@ export function createMetricsQueryService(db: Database, minuteRetentionMs: numbe
     async timeline(flag: string, window: Window, buckets: number, now = Date.now()) {
       const w = checkWindow(window);
       const kinds = await kindsOf(flag);
-      const { rows, from, to } = await rowsFor(flag, w, now, kinds, readRows);
+      // Within minute retention, minutes only: rowsFor would read whole hours from the hour
+      // table (same totals, but every hour would land in one slice).
+      const { rows, from, to } =
+        w.from >= now - minuteRetentionMs
+          ? await (async () => {
+              const from = floorTo(w.from, MINUTE);
+              const to = ceilTo(w.to, MINUTE);
+              const metrics = [...Object.keys(BUILT_IN_KINDS), ...Object.keys(kinds)];
+              return { rows: await readRows(db, 'minute', { flag, from, to, metrics, cohorts: COHORTS }), from, to };
+            })()
+          : await rowsFor(flag, w, now, kinds, readRows);
       const width = Math.max(1, Math.ceil((to - from) / buckets));
       const parts: RollupRow[][] = Array.from({ length: buckets }, () => []);
       for (const r of rows) parts[Math.min(buckets - 1, Math.max(0, Math.floor((r.at - from) / width)))]!.push(r);
