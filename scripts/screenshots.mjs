@@ -81,6 +81,7 @@ try {
   await call('POST', `/api/admin/beta-monitor/${KEY}/run`, { trigger: 'manual' });
   await call('POST', `/api/admin/feature-flags/${KEY}/scheduled-changes`, { at: new Date(now + 26 * 3_600_000).toISOString(), rolloutPercentage: 1, reason: 'retry at 1 % after the fix ships' });
   await call('POST', '/api/admin/snapshots', { label: 'before Phase 3', reason: 'known good state' });
+  await call('POST', '/api/admin/rollouts/pickup_pin_snap', { template: 'chat-canary', reason: 'canary' });
   await call('PUT', '/api/admin/feature-flags/surge_explainer', { rolloutPercentage: 30, reason: 'ramp' });
 
   const session = await call('GET', '/api/admin/session');
