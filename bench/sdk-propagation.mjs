@@ -190,7 +190,7 @@ try {
     `Machine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${pgVersion} on the same machine (loopback); ` +
       `1-minute load average at the start ${LOAD_AT_START.toFixed(1)}. Two Rampart server processes on one PostgreSQL database ` +
       `(default settings, watchdog schedule off); ${CLIENTS.toLocaleString('en-US')} SDK clients in ${PROCS === 1 ? 'one client process' : `${PROCS} client processes of ${CLIENTS / PROCS} each`} ` +
-      `(${CLIENTS / 2} streaming from each replica, \`reportExposures: false\`, Node's global fetch), all streaming after ${(connectMs / 1000).toFixed(1)} s; ` +
+      `(${CLIENTS / 2} streaming from each replica, \`reportExposures: false\`, the SDK's Node stream transport over node:http), all streaming after ${(connectMs / 1000).toFixed(1)} s; ` +
       'the PUTs are sent from the benchmark process, and times are read on one clock shared by all processes. ' +
       `${CHANGES} changes of one flag's rollout percentage through replica A, ${SPACING_MS} ms apart; ` +
       `each delivery: from just before the PUT is sent to the client's \`changed\` event for that version ` +

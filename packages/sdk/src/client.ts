@@ -4,6 +4,9 @@ import { Emitter } from './emitter.js';
 import type { ExposureCells } from './exposure-cells.js';
 import { createReporter, type Reporter, type ReporterStats } from './reporter.js';
 import { startSync } from './sync.js';
+import { fetchTransport } from './transport/fetch.js';
+// node:http in Node, fetch elsewhere (package.json "imports"): browser bundles never see node:http.
+import { platformTransport } from '#stream-transport';
 
 export interface ClientOptions {
   /** Rampart's base URL, e.g. http://127.0.0.1:4000 */
@@ -37,6 +40,7 @@ export interface ClientOptions {
   readonly bucketCacheSize?: number;
   /** `FEATURE_<KEY_UPPER>` master switches (default: process.env in Node, none in browsers). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** For every request, the event stream included (by default Node streams over `node:http`, browsers over the global fetch). */
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
   readonly logger?: { warn(message: string, err?: unknown): void };
@@ -137,7 +141,8 @@ export class RampartClient extends Emitter<ClientEvents> {
   private lastSyncAt: number | undefined;
   private lastError: string | undefined;
   private wasStale = false;
-  private resolveReady!: (s: ClientStatus) => void;
+  /** Until `ready` resolves: the status is built once, not on every config installed after it. */
+  private resolveReady: ((s: ClientStatus) => void) | undefined;
   private readonly evaluator;
   private readonly reporter: Reporter;
   private readonly sync;
@@ -181,6 +186,8 @@ export class RampartClient extends Emitter<ClientEvents> {
         url: options.url,
         token: options.token,
         fetch: fetchImpl,
+        // An application's own fetch (a proxy, a test double) carries the stream too.
+        openStream: options.fetch ? fetchTransport(options.fetch) : platformTransport,
         streaming: options.streaming ?? true,
         pollIntervalMs: options.pollIntervalMs ?? 15_000,
         backoff: options.backoff ?? { minMs: 500, maxMs: 30_000 },
@@ -363,7 +370,10 @@ export class RampartClient extends Emitter<ClientEvents> {
       }
     }
     this.emit('update', { etag: config.etag, keys: changed });
-    this.resolveReady(this.status());
+    if (this.resolveReady) {
+      this.resolveReady(this.status());
+      this.resolveReady = undefined;
+    }
     if (changed.length || previous.size === 0) this.emitReadyOnce();
   }
 

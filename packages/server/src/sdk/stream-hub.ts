@@ -5,6 +5,9 @@ import type { ConfigCache } from '../evaluation/config-cache.js';
 import type { ChangeBus } from '../events/change-bus.js';
 import { sdkConfigOf } from './config.js';
 
+const PING = Buffer.from(': ping\n\n');
+const RETRY = Buffer.from('retry: 1000\n\n');
+
 interface Client {
   readonly res: ServerResponse;
   readonly secret: string | undefined;
@@ -23,18 +26,29 @@ export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; toke
   let pushing: Promise<void> | undefined;
   let again = false;
 
-  function write(client: Client, payload: string): void {
-    if (!client.res.writableEnded) client.res.write(payload);
+  /**
+   * One payload, already encoded: a string would be UTF-8 encoded again for every stream
+   * (~20 % of the write loop's CPU for a 33 kB config). Node corks a chunked write itself but
+   * uncorks on the next tick, after the loop has been through every stream; uncorking here
+   * sends each copy (size, data, CRLF: one writev) at once, so the clients read the first
+   * copies while the hub still writes the rest.
+   */
+  function write(client: Client, payload: Buffer): void {
+    const res = client.res;
+    if (res.writableEnded) return;
+    res.cork();
+    res.write(payload);
+    res.uncork();
   }
 
-  /** The current config to every listed client whose copy differs; serialised once. */
+  /** The current config to every listed client whose copy differs; serialised and encoded once. */
   async function sendCurrent(targets: Iterable<Client>): Promise<void> {
     const snap = await deps.cache.get();
-    let payload: string | undefined;
+    let payload: Buffer | undefined;
     for (const c of targets) {
       if (c.sent === snap.etag) continue;
       c.sent = snap.etag;
-      payload ??= `id: ${snap.etag}\nevent: config\ndata: ${JSON.stringify(sdkConfigOf(snap))}\n\n`;
+      payload ??= Buffer.from(`id: ${snap.etag}\nevent: config\ndata: ${JSON.stringify(sdkConfigOf(snap))}\n\n`);
       write(c, payload);
     }
   }
@@ -71,7 +85,7 @@ export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; toke
   });
 
   const heartbeat = setInterval(() => {
-    for (const c of clients) write(c, ': ping\n\n');
+    for (const c of clients) write(c, PING);
   }, deps.heartbeatMs);
   heartbeat.unref();
 
@@ -94,7 +108,7 @@ export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; toke
       const drop = () => clients.delete(client);
       req.on('close', drop);
       res.on('close', drop);
-      write(client, `retry: 1000\n\n`);
+      write(client, RETRY);
       await sendCurrent([client]).catch((err: unknown) => {
         deps.log.warn({ err }, 'sdk stream: could not load the config; closing so the client retries');
         res.end();
