@@ -109,8 +109,10 @@ describe('store across connections (postgres)', () => {
       listener.subscribe((e) => heard.push(e));
       const flags = createFlagService(t.db, new ChangeBus(t.db));
       await flags.create(SYSTEM_ACTOR, { key: 'cross' });
-      expect(await waitFor(() => heard.length > 0)).toBe(true);
-      expect(heard[0]).toEqual({ kind: 'flag', key: 'cross', version: 1 });
+      // The flag's version and the audited action, both delivered only after the commit.
+      expect(await waitFor(() => heard.length >= 2)).toBe(true);
+      expect(heard).toContainEqual({ kind: 'flag', key: 'cross', version: 1 });
+      expect(heard).toContainEqual({ kind: 'activity', key: 'cross', what: 'flag.create' });
       await listener.stop();
     } finally {
       await t.drop();
