@@ -9,7 +9,7 @@ import { auditRoutes } from './audit/routes.js';
 import { INTERNAL_HEADER, installAuth } from './auth/plugin.js';
 import { tokenRoutes } from './auth/routes.js';
 import { createTokenService, type TokenService } from './auth/token-service.js';
-import type { Config } from './config.js';
+import { targetPolicyOf, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import { ConfigCache } from './evaluation/config-cache.js';
 import { evaluationRoutes } from './evaluation/routes.js';
@@ -189,6 +189,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     metrics: metricsQuery,
     baselines,
     prometheusUrl: config.prometheusUrl,
+    targets: targetPolicyOf(config),
     clock,
     onCheckpoint: async (cp) => {
       if (cp.status === 'MISSED' || !cp.health || !cp.decision) return;
@@ -210,7 +211,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(monitorRoutes(db, runner));
   const scheduler = createScheduler({ db, runner, log: app.log, clock });
   app.decorate('watchdog', { runner, scheduler });
-  await app.register(metricDefinitionRoutes(db, config.prometheusUrl));
+  await app.register(metricDefinitionRoutes(db, config.prometheusUrl, targetPolicyOf(config)));
   await app.register(notificationRoutes(db, config));
   await app.register(snapshotRoutes({ db, bus, serverVersion: API_VERSION }));
   const schedules = createScheduledChangeService({ db, flags, log: app.log });

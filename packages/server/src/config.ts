@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseNetwork, type TargetPolicy } from './outbound/target-policy.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
@@ -31,6 +32,12 @@ const EnvSchema = z.object({
   RAMPART_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   RAMPART_SMTP_FROM: z.string().min(3).max(320).optional(),
   RAMPART_WEB_DIR: z.string().min(1).optional(),
+  RAMPART_ALLOW_PRIVATE_TARGETS: bool.default(false),
+  RAMPART_ALLOWED_TARGET_NETWORKS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((n) => n.trim()).filter(Boolean))
+    .refine((nets) => nets.every((n) => parseNetwork(n)), 'RAMPART_ALLOWED_TARGET_NETWORKS: comma-separated CIDRs or addresses, e.g. 10.20.0.0/16,fd00:1::/64'),
 });
 
 export interface Config {
@@ -61,6 +68,13 @@ export interface Config {
   readonly smtpFrom?: string | undefined;
   /** The built admin UI served at /admin (default: packages/web/dist of this checkout). */
   readonly webDir?: string | undefined;
+  /**
+   * Webhook, Slack and metric-definition Prometheus URLs may point at private, loopback and
+   * link-local addresses. Off by default: those URLs are set through the API by token holders.
+   */
+  readonly allowPrivateTargets: boolean;
+  /** Private networks those URLs may reach anyway (CIDRs or single addresses). */
+  readonly allowedTargetNetworks: readonly string[];
   /** Env of the process, for the `FEATURE_<KEY>` master switch. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -94,6 +108,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     smtpUrl: e.RAMPART_SMTP_URL,
     smtpFrom: e.RAMPART_SMTP_FROM,
     webDir: e.RAMPART_WEB_DIR,
+    allowPrivateTargets: e.RAMPART_ALLOW_PRIVATE_TARGETS,
+    allowedTargetNetworks: e.RAMPART_ALLOWED_TARGET_NETWORKS,
     env,
   };
+}
+
+/** The outbound target policy the config describes. */
+export function targetPolicyOf(config: Pick<Config, 'allowPrivateTargets' | 'allowedTargetNetworks'>): TargetPolicy {
+  return { allowPrivate: config.allowPrivateTargets, allowedNetworks: config.allowedTargetNetworks };
 }

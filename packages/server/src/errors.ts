@@ -24,6 +24,7 @@ export const ERROR_CATALOG = {
   INVALID_WINDOW: { status: 400, message: 'The time window is empty, inverted or too long.' },
   INVALID_QUERY_TEMPLATE: { status: 400, message: 'The PromQL template uses an unknown or broken placeholder.' },
   INVALID_CHANNEL: { status: 400, message: 'The notification channel’s config does not fit its type.' },
+  TARGET_NOT_ALLOWED: { status: 400, message: 'The URL points at a private, loopback or link-local address, which this server does not send requests to.' },
   INVALID_SCHEDULE_TIME: { status: 400, message: 'A scheduled change must be in the future, at most a year ahead.' },
   TOKEN_MISSING: { status: 401, message: 'Send a token: Authorization: Bearer <token>.' },
   TOKEN_INVALID: { status: 401, message: 'The token is unknown or revoked.' },

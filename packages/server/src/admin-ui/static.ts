@@ -24,7 +24,6 @@ function withHeaders(reply: FastifyReply): FastifyReply {
   return reply.headers(SECURITY_HEADERS);
 }
 
-
 /** Serves the built UI at /admin; any /admin/… path that is not a file is the app (client routing). */
 export function adminUiRoutes(webDir: string): FastifyPluginAsync {
   return async (app) => {
@@ -32,8 +31,9 @@ export function adminUiRoutes(webDir: string): FastifyPluginAsync {
     const built = existsSync(index);
     app.get('/', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin/'));
     if (!built) {
+      // The same headers as the built UI: a browser shown this page gets the same protection.
       app.get('/admin/*', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) =>
-        reply.code(503).type('text/plain').send(`The admin UI is not built (${index} is missing). Run: npm run build`),
+        withHeaders(reply).code(503).type('text/plain').send(`The admin UI is not built (${index} is missing). Run: npm run build`),
       );
       return;
     }

@@ -21,11 +21,10 @@ function limitFor(request: FastifyRequest, limits: RateLimits): number {
  * and the usual error body. Health, readiness and metrics are never limited.
  */
 export async function installRateLimit(app: FastifyInstance, limits: RateLimits): Promise<void> {
-  // A class with no limit gets no limiter at all: evaluation is a cached read on the hot path.
-  app.addHook('onRoute', (route) => {
-    const cls = route.config?.rateLimitClass;
-    if (cls && limits[cls] === 0) route.config = { ...route.config, rateLimit: false } as typeof route.config;
-  });
+  // A class with no limit (evaluation by default) still has the limiter: its valid tokens pass
+  // through `allowList` uncounted, but a missing or wrong token is counted against the address
+  // with the admin limit, or token guessing on /api/evaluate would be unlimited. The hot path
+  // is unaffected: the evaluation fast path answers valid cached tokens before Fastify runs.
   await app.register(rateLimit, {
     global: true,
     timeWindow: 60_000,

@@ -13,6 +13,7 @@ import { checkDeterminism, probeIds } from './determinism.js';
 import { judge, type JudgeResult, type Thresholds, DEFAULT_THRESHOLDS } from './judge/index.js';
 import { listDefinitions } from '../prometheus/store.js';
 import { queryDefinition } from '../prometheus/service.js';
+import type { TargetPolicy } from '../outbound/target-policy.js';
 import { renderReport, type ExternalMetric } from './report.js';
 import { getSettings, insertCheckpoint, signalsSince, stageStart, type CheckpointRow } from './store.js';
 
@@ -40,6 +41,8 @@ export interface RunnerDeps {
   clock?: () => number;
   /** RAMPART_PROMETHEUS_URL, for metric definitions without a URL of their own. */
   prometheusUrl?: string | undefined;
+  /** Where metric definitions' own Prometheus URLs may point (RAMPART_ALLOW_PRIVATE_TARGETS…). */
+  targets?: TargetPolicy | undefined;
   /** Told about every recorded checkpoint (notifications, plans); must not throw. */
   onCheckpoint?: (cp: CheckpointRow) => Promise<void>;
 }
@@ -145,7 +148,7 @@ export function createCheckpointRunner(deps: RunnerDeps) {
     return Promise.all(
       definitions.map(async (d) => {
         const [e, c] = await Promise.all(
-          (['exposed', 'control'] as const).map((cohort) => queryDefinition(d, { flag, cohort, windowSeconds, at }, { defaultPrometheusUrl: deps.prometheusUrl })),
+          (['exposed', 'control'] as const).map((cohort) => queryDefinition(d, { flag, cohort, windowSeconds, at }, { defaultPrometheusUrl: deps.prometheusUrl, targets: deps.targets })),
         );
         const value = (r: typeof e) => (r!.status === 'ok' ? r!.value : null);
         const failed = [e, c].find((r) => r!.status === 'missing') as { reason: string } | undefined;

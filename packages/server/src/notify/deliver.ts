@@ -1,5 +1,7 @@
 import { createTransport } from 'nodemailer';
 import type { Queryable } from '../db/database.js';
+import { sendOutbound } from '../outbound/request.js';
+import { CLOSED_POLICY, TargetRefusedError, type TargetPolicy } from '../outbound/target-policy.js';
 import { emailMessage, signBody, slackBody, webhookBody, SIGNATURE_HEADER, TIMESTAMP_HEADER, type NotificationMessage } from './messages.js';
 import { recordAttempt, type Channel, type ChannelType } from './store.js';
 
@@ -24,7 +26,8 @@ export interface DelivererOptions {
   readonly smtpUrl?: string | undefined;
   readonly smtpFrom?: string | undefined;
   readonly log: NotifyLog;
-  readonly fetch?: typeof fetch | undefined;
+  /** Where webhook and Slack URLs may point; default: no private addresses. */
+  readonly targets?: TargetPolicy | undefined;
   readonly sleep?: ((ms: number) => Promise<void>) | undefined;
   readonly random?: (() => number) | undefined;
   readonly retry?: Partial<RetryOptions> | undefined;
@@ -68,27 +71,30 @@ function describe(err: unknown, timeoutMs: number): string {
  */
 export function createDeliverer(options: DelivererOptions) {
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...options.retry };
-  const fetchFn = options.fetch ?? fetch;
+  const targets = options.targets ?? CLOSED_POLICY;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = options.random ?? Math.random;
 
   async function post(url: string, body: string, headers: Record<string, string>): Promise<void> {
-    let res: Response;
+    let res: Awaited<ReturnType<typeof sendOutbound>>;
     try {
-      res = await fetchFn(url, {
+      // Checked again at every send, not only when saved: a name's DNS answer can change.
+      // Redirects are not followed (maxRedirects 0): a redirect is a failed delivery.
+      res = await sendOutbound(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers },
         body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(retry.timeoutMs),
+        timeoutMs: retry.timeoutMs,
+        policy: targets,
+        maxResponseBytes: 4096,
       });
     } catch (err) {
-      throw new AttemptError(describe(err, retry.timeoutMs));
+      // A refused address stays refused until the configuration changes: no retries.
+      throw new AttemptError(describe(err, retry.timeoutMs), err instanceof TargetRefusedError);
     }
-    // Read the answer so the connection is released; a few words of it help the operator.
-    const answer = await res.text().catch(() => '');
     if (res.status >= 200 && res.status < 300) return;
-    const snippet = answer.trim().slice(0, 200);
+    // A few words of the answer help the operator.
+    const snippet = res.text.trim().slice(0, 200);
     const transient = res.status >= 500 || res.status === 408 || res.status === 429;
     throw new AttemptError(`HTTP ${res.status}${snippet ? `: ${snippet}` : ''}`, !transient);
   }

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import { targetPolicyOf, type Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { createDeliverer, type DeliveryResult, type NotifyLog, type RetryOptions } from './deliver.js';
 import type { NotificationMessage } from './messages.js';
@@ -7,9 +7,8 @@ import { channelsForFlag, lockState, saveState } from './store.js';
 
 export interface NotifierOptions {
   readonly db: Database;
-  readonly config: Pick<Config, 'smtpUrl' | 'smtpFrom'>;
+  readonly config: Pick<Config, 'smtpUrl' | 'smtpFrom' | 'allowPrivateTargets' | 'allowedTargetNetworks'>;
   readonly log: NotifyLog;
-  readonly fetch?: typeof fetch | undefined;
   readonly sleep?: ((ms: number) => Promise<void>) | undefined;
   readonly random?: (() => number) | undefined;
   /** Tests make retries fast; production keeps DEFAULT_RETRY. */
@@ -54,7 +53,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     smtpUrl: options.config.smtpUrl,
     smtpFrom: options.config.smtpFrom,
     log,
-    fetch: options.fetch,
+    targets: targetPolicyOf(options.config),
     sleep: options.sleep,
     random: options.random,
     retry: options.retry,

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Config } from '../config.js';
+import { targetPolicyOf, type Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { changeContext } from '../http/context.js';
 import { errorResponses } from '../http/schemas.js';
@@ -25,19 +25,19 @@ const tags = ['notifications'];
 const BASE = '/api/admin/notification-channels';
 
 export interface NotificationRouteOptions {
-  readonly fetch?: typeof fetch | undefined;
   readonly retry?: Partial<RetryOptions> | undefined;
 }
 
 /** Notification channels (design §6.7): SUPER_ADMIN manages them, VIEWER reads them. */
 export function notificationRoutes(
   db: Database,
-  config: Pick<Config, 'smtpUrl' | 'smtpFrom'>,
+  config: Pick<Config, 'smtpUrl' | 'smtpFrom' | 'allowPrivateTargets' | 'allowedTargetNetworks'>,
   options: NotificationRouteOptions = {},
 ): FastifyPluginAsyncZod {
   return async (app) => {
-    const deliver = createDeliverer({ db, smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom, log: app.log, ...options });
-    const channels = createChannelService(db, { deliver, smtpConfigured: Boolean(config.smtpUrl) });
+    const targets = targetPolicyOf(config);
+    const deliver = createDeliverer({ db, smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom, log: app.log, targets, ...options });
+    const channels = createChannelService(db, { deliver, smtpConfigured: Boolean(config.smtpUrl), targets });
 
     app.get(BASE, {
       config: { access: 'viewer' },
@@ -53,7 +53,8 @@ export function notificationRoutes(
       schema: {
         tags,
         summary: 'Create a notification channel',
-        description: 'A config that does not fit the type is a 400 INVALID_CHANNEL and nothing is written.',
+        description:
+          'A config that does not fit the type is a 400 INVALID_CHANNEL, a URL whose host is or resolves to a private, loopback or link-local address a 400 TARGET_NOT_ALLOWED (unless allowed by RAMPART_ALLOW_PRIVATE_TARGETS or RAMPART_ALLOWED_TARGET_NETWORKS); either way nothing is written.',
         body: CreateChannelBody,
         response: { 201: ChannelResponse, ...errorResponses },
       },

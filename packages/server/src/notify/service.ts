@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appendAudit, type ChangeContext } from '../audit/store.js';
 import type { Database } from '../db/database.js';
 import { AppError } from '../errors.js';
+import { CLOSED_POLICY, requireAllowedTarget, type TargetPolicy } from '../outbound/target-policy.js';
 import type { Deliver, DeliveryResult } from './deliver.js';
 import type { NotificationMessage } from './messages.js';
 import { CONFIG_SCHEMAS, publicConfig } from './schemas.js';
@@ -88,6 +89,8 @@ export interface ChannelServiceOptions {
   readonly deliver: Deliver;
   /** RAMPART_SMTP_URL is set: e-mail channels can send. */
   readonly smtpConfigured: boolean;
+  /** Where webhook and Slack URLs may point; default: no private addresses. */
+  readonly targets?: TargetPolicy | undefined;
 }
 
 export function createChannelService(db: Database, options: ChannelServiceOptions) {
@@ -104,6 +107,9 @@ export function createChannelService(db: Database, options: ChannelServiceOption
   }
 
   const uniqueKeys = (keys: string[] | null | undefined) => (keys ? [...new Set(keys)] : null);
+  const targets = options.targets ?? CLOSED_POLICY;
+  const requireTarget = (target: ChannelTarget) =>
+    target.type === 'email' ? Promise.resolve() : requireAllowedTarget(target.config.url, targets, 'body.config.url');
 
   return {
     list: () => listChannels(db),
@@ -112,6 +118,7 @@ export function createChannelService(db: Database, options: ChannelServiceOption
     async create(ctx: ChangeContext, input: ChannelInput & { name: string; type: ChannelType; config: Record<string, unknown> }): Promise<Channel> {
       const target = parseTarget(input.type, input.config);
       requireSmtp(target.type);
+      await requireTarget(target);
       const state = { ...target, name: input.name, flagKeys: uniqueKeys(input.flagKeys), enabled: input.enabled ?? true } as ChannelState;
       return db.transaction(async (tx) => {
         const channel = await insertChannel(tx, 'nc_' + randomBytes(9).toString('base64url'), state, ctx.actor.name);
@@ -129,6 +136,7 @@ export function createChannelService(db: Database, options: ChannelServiceOption
         if (patch.config !== undefined) {
           target = parseTarget(type, patch.config, target);
           requireSmtp(type);
+          await requireTarget(target);
         } else if (type !== current.type) {
           throw new AppError('INVALID_CHANNEL', `Changing the type to ${type} needs a ${type} config.`, [
             { path: 'body.config', message: `required when the type changes` },

@@ -1,3 +1,6 @@
+import { sendOutbound, type OutboundResponse } from '../outbound/request.js';
+import { TargetRefusedError, type TargetPolicy } from '../outbound/target-policy.js';
+
 /**
  * A minimal client for Prometheus's instant-query API. It never throws for a query that did
  * not produce a number: a failing, empty or non-numeric answer is MISSING data, reported with
@@ -19,6 +22,11 @@ export interface PrometheusClientOptions {
   /** The Prometheus base URL, e.g. `http://prometheus:9090` or `https://example.com/prometheus`. */
   readonly url: string;
   readonly timeoutMs?: number;
+  /**
+   * Where the URL (and any redirect) may lead; undefined: anywhere. Unset only for the
+   * deployer's RAMPART_PROMETHEUS_URL, never for a URL saved through the API.
+   */
+  readonly policy?: TargetPolicy | undefined;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -48,14 +56,20 @@ export function createPrometheusClient(options: PrometheusClientOptions): Promet
     // Ask Prometheus to give up at the same time we do, so it does not keep working for nobody.
     url.searchParams.set('timeout', `${Math.max(1, Math.floor(timeoutMs / 1000))}s`);
 
-    let res: Response;
-    let text: string;
+    let res: OutboundResponse;
     try {
-      res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-      text = await res.text();
+      // Redirects are followed as fetch would, each hop checked against the policy.
+      res = await sendOutbound(url.toString(), {
+        method: 'GET',
+        headers: { accept: 'application/json' },
+        timeoutMs,
+        policy: options.policy,
+        maxRedirects: 5,
+      });
     } catch (err) {
       return missing(describeFailure(err, timeoutMs));
     }
+    const { text } = res;
 
     let body: ApiResponse | undefined;
     try {
@@ -67,7 +81,7 @@ export function createPrometheusClient(options: PrometheusClientOptions): Promet
     if (body?.status === 'error') {
       return missing(`Prometheus rejected the query (${String(body.errorType ?? 'error')}): ${String(body.error ?? 'no message')}`);
     }
-    if (!res.ok) return missing(`Prometheus answered HTTP ${res.status} ${res.statusText}`.trim());
+    if (res.status < 200 || res.status > 299) return missing(`Prometheus answered HTTP ${res.status} ${res.statusText}`.trim());
     if (body?.status !== 'success' || !body.data) return missing('The answer is not a Prometheus query API response.');
     return fromData(body.data);
   }
@@ -101,6 +115,7 @@ function fromSamples(samples: Sample[]): PrometheusResult {
 }
 
 function describeFailure(err: unknown, timeoutMs: number): string {
+  if (err instanceof TargetRefusedError) return `Prometheus target refused: ${err.message}.`;
   const e = err as Error & { cause?: { code?: string; message?: string } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return `Prometheus did not answer within ${timeoutMs} ms.`;
   const cause = e.cause?.code ?? e.cause?.message;

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Database } from '../db/database.js';
+import type { TargetPolicy } from '../outbound/target-policy.js';
 import { changeContext } from '../http/context.js';
 import { errorResponses } from '../http/schemas.js';
 import {
@@ -20,8 +21,8 @@ const tags = ['metric-definitions'];
 const BASE = '/api/admin/metric-definitions';
 
 /** Metric definitions read from Prometheus; `defaultPrometheusUrl` is RAMPART_PROMETHEUS_URL. */
-export function metricDefinitionRoutes(db: Database, defaultPrometheusUrl: string | undefined): FastifyPluginAsyncZod {
-  const definitions = createMetricDefinitionService(db, { defaultPrometheusUrl });
+export function metricDefinitionRoutes(db: Database, defaultPrometheusUrl: string | undefined, targets: TargetPolicy): FastifyPluginAsyncZod {
+  const definitions = createMetricDefinitionService(db, { defaultPrometheusUrl, targets });
   return async (app) => {
     app.get(BASE, {
       config: { access: 'viewer' },
@@ -43,7 +44,8 @@ export function metricDefinitionRoutes(db: Database, defaultPrometheusUrl: strin
       schema: {
         tags,
         summary: 'Create or replace a metric definition (201 when created)',
-        description: 'The template is checked when saved: an unknown placeholder is a 400 INVALID_QUERY_TEMPLATE and nothing is written.',
+        description:
+          'The template is checked when saved: an unknown placeholder is a 400 INVALID_QUERY_TEMPLATE and nothing is written. A prometheusUrl whose host is or resolves to a private, loopback or link-local address is a 400 TARGET_NOT_ALLOWED (unless it is on the origin of RAMPART_PROMETHEUS_URL, or allowed by RAMPART_ALLOW_PRIVATE_TARGETS or RAMPART_ALLOWED_TARGET_NETWORKS).',
         params: NameParams,
         body: PutDefinitionBody,
         response: { 200: PutResponse, 201: PutResponse, ...errorResponses },

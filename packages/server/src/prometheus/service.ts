@@ -2,6 +2,7 @@ import type { Cohort } from '@rampart/core';
 import { appendAudit, type ChangeContext } from '../audit/store.js';
 import type { Database } from '../db/database.js';
 import { AppError } from '../errors.js';
+import { CLOSED_POLICY, requireAllowedTarget, type TargetPolicy } from '../outbound/target-policy.js';
 import { createPrometheusClient, type PrometheusResult } from './client.js';
 import {
   deleteDefinition,
@@ -32,6 +33,21 @@ export interface MetricSourceOptions {
   /** RAMPART_PROMETHEUS_URL: used by definitions without a URL of their own. */
   readonly defaultPrometheusUrl?: string | undefined;
   readonly timeoutMs?: number | undefined;
+  /**
+   * Where a definition's own prometheusUrl may point; default: no private addresses. The
+   * deployer's RAMPART_PROMETHEUS_URL (and URLs on its origin) are trusted as configured.
+   */
+  readonly targets?: TargetPolicy | undefined;
+}
+
+/**
+ * The policy for requests to `url`: none for the deployer's own Prometheus, whose origin an
+ * OPERATOR cannot choose (it is typically an internal address, which is the point of it).
+ */
+function policyFor(url: string, options: MetricSourceOptions): TargetPolicy | undefined {
+  const trusted = options.defaultPrometheusUrl;
+  if (trusted && new URL(trusted).origin === new URL(url).origin) return undefined;
+  return options.targets ?? CLOSED_POLICY;
 }
 
 type QueryableDefinition = Pick<MetricDefinition, 'queryTemplate' | 'prometheusUrl'>;
@@ -55,7 +71,7 @@ export async function queryDefinition(
   }
   if (!url) return { status: 'missing', reason: NO_URL, promql };
   try {
-    const client = createPrometheusClient({ url, timeoutMs: options.timeoutMs });
+    const client = createPrometheusClient({ url, timeoutMs: options.timeoutMs, policy: policyFor(url, options) });
     return { ...(await client.query(promql, params.at)), promql };
   } catch (err) {
     return { status: 'missing', reason: `Cannot query ${url}: ${(err as Error).message}`, promql };
@@ -114,6 +130,10 @@ export function createMetricDefinitionService(db: Database, options: MetricSourc
       };
       // Caught now rather than at the first checkpoint: the definition could never run here.
       if (!state.prometheusUrl && !options.defaultPrometheusUrl) throw new AppError('PROMETHEUS_NOT_CONFIGURED');
+      if (state.prometheusUrl) {
+        const policy = policyFor(state.prometheusUrl, options);
+        if (policy) await requireAllowedTarget(state.prometheusUrl, policy, 'body.prometheusUrl');
+      }
       return db.transaction(async (tx) => {
         // Two PUTs of one new name would both miss the row lock; the advisory lock orders them.
         await tx.query(`select pg_advisory_xact_lock(hashtext('rampart:metric_definition:' || $1))`, [name]);

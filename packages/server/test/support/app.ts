@@ -28,7 +28,9 @@ export interface CallOptions {
 }
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ LOG_LEVEL: 'silent' }), env: {}, ...overrides };
+  // Tests send webhooks to, and query Prometheus on, loopback servers: allowed explicitly here.
+  // The default (refused) is tested with `allowPrivateTargets: false` (security-targets.test.ts).
+  return { ...loadConfig({ LOG_LEVEL: 'silent' }), env: {}, allowPrivateTargets: true, ...overrides };
 }
 
 /** A real app (real Fastify, real database of the given driver) with one token per role. */
@@ -36,7 +38,7 @@ export async function startTestApp(
   driver: DriverName,
   overrides: Partial<Config> = {},
   existing?: TestDatabase,
-  extra: { clock?: () => number } = {},
+  extra: { clock?: () => number; logStream?: NodeJS.WritableStream } = {},
 ): Promise<TestApp> {
   const testDb = existing ?? (await createTestDatabase(driver));
   const config = testConfig(overrides);
