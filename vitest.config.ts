@@ -19,5 +19,8 @@ export default defineConfig({
     expect: { poll: { timeout: 10_000, interval: 50 } },
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most files wait on browsers, server processes and databases rather than compute: one more
+    // worker than cores keeps the CPU busy (a clean CI run used ~1.1 of 2 cores with 2 workers).
+    maxWorkers: 3,
   },
 });

@@ -49,7 +49,8 @@ export function adminEventRoutes(deps: { bus: ChangeBus; tokens: TokenService; h
         const unsubscribe = deps.bus.subscribe((e) => {
           // A revoked token's stream ends; the UI's reconnect then gets its 401 and signs out.
           if (e.kind === 'tokens') void deps.tokens.authenticate(secret ?? '').then((id) => (id ? send(e) : res.end()));
-          else send(e);
+          // The UI knows no resync: an activity of no flag in particular makes it refetch everything.
+          else send(e.kind === 'resync' ? { kind: 'activity', key: null, what: 'resync' } : e);
         });
         const heartbeat = setInterval(() => res.write(': ping\n\n'), deps.heartbeatMs);
         const end = () => {

@@ -33,7 +33,7 @@ export function createTokenService(db: Database, bus: ChangeBus) {
   const cache = new Map<string, { identity: Identity; expires: number }>();
   const touched = new Map<string, number>();
   bus.subscribe((e) => {
-    if (e.kind === 'tokens') cache.clear();
+    if (e.kind === 'tokens' || e.kind === 'resync') cache.clear();
   });
 
   async function insertToken(ctx: ChangeContext | null, name: string, role: Role, secret: string) {

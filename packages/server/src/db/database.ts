@@ -14,8 +14,11 @@ export interface Database extends Queryable {
   readonly driver: DriverName;
   /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** Subscribes to a NOTIFY channel; returns the unsubscribe function. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribes to a NOTIFY channel; returns the unsubscribe function. `onResync` runs after the
+   * subscription was re-established on a new connection: notifications sent meanwhile are lost.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onResync?: () => void): Promise<() => Promise<void>>;
   /**
    * Runs `fn` holding an exclusive lock named `name`, across every process sharing the
    * database; resolves to `{ busy: true }` at once when someone else holds it.

@@ -23,7 +23,14 @@ export async function migrate(db: Database): Promise<MigrationResult> {
   );
   const applied: string[] = [];
   const alreadyApplied: string[] = [];
+  // A recorded migration is committed and never undone, so skipping it needs no lock: a start
+  // with nothing to apply costs one query instead of a transaction per file (~0.5 s on PGlite).
+  const recorded = new Set((await db.query<{ name: string }>('select name from schema_migrations')).map((r) => r.name));
   for (const name of files) {
+    if (recorded.has(name)) {
+      alreadyApplied.push(name);
+      continue;
+    }
     const sql = await readFile(new URL(name, MIGRATIONS_DIR), 'utf8');
     const didApply = await db.transaction(async (tx) => {
       await tx.query(`select pg_advisory_xact_lock(hashtext('rampart:migrations'))`);

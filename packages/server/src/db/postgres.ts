@@ -8,6 +8,10 @@ export interface PostgresOptions {
   readonly onListenerError?: (err: Error) => void;
 }
 
+/** First retry of a lost LISTEN connection; doubled after each failure, up to the maximum. */
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 1_000;
+
 /** PostgreSQL through a connection pool, plus one dedicated connection for LISTEN. */
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const pool = new pg.Pool({
@@ -20,8 +24,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const listeners = new Map<string, Set<(payload: string) => void>>();
+  const resyncs = new Set<() => void>();
   let listener: pg.Client | undefined;
   let listenerStarting: Promise<pg.Client> | undefined;
+  let reconnectTimer: NodeJS.Timeout | undefined;
   let closed = false;
 
   async function connectListener(): Promise<pg.Client> {
@@ -31,15 +37,48 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     });
     client.on('error', (err) => {
       options.onListenerError?.(err);
-      listener = undefined;
-      listenerStarting = undefined;
-      client.end().catch(() => {});
-      if (!closed && listeners.size > 0) setTimeout(() => void ensureListener().catch(() => {}), 1_000).unref();
+      lost(client);
     });
-    await client.connect();
-    for (const channel of listeners.keys()) await client.query(`LISTEN ${quoteIdent(channel)}`);
+    // A server shutdown can close the socket with no 'error' on an idle client.
+    client.on('end', () => lost(client));
+    try {
+      await client.connect();
+      for (const channel of listeners.keys()) await client.query(`LISTEN ${quoteIdent(channel)}`);
+    } catch (err) {
+      client.end().catch(() => {});
+      throw err;
+    }
     listener = client;
     return client;
+  }
+
+  /**
+   * The LISTEN connection is gone (database restarted, network cut). Reconnect until it works,
+   * not once: an outage usually outlasts the first attempt, and without LISTEN this replica
+   * would hear of other replicas' changes only when its config cache expires.
+   */
+  function lost(client: pg.Client): void {
+    // Errors of a client still connecting reach connectListener's caller, which retries.
+    if (listener !== client) return;
+    listener = undefined;
+    listenerStarting = undefined;
+    client.end().catch(() => {});
+    scheduleReconnect(RECONNECT_MIN_MS);
+  }
+
+  function scheduleReconnect(delayMs: number): void {
+    if (closed || listeners.size === 0 || reconnectTimer) return;
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined;
+      ensureListener().then(
+        // Notifications sent while no connection listened are lost for good: subscribers reload.
+        () => {
+          for (const fn of resyncs) fn();
+        },
+        () => scheduleReconnect(Math.min(delayMs * 2, RECONNECT_MAX_MS)),
+      );
+    }, delayMs);
+    reconnectTimer.unref();
   }
 
   function ensureListener(): Promise<pg.Client> {
@@ -79,7 +118,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         client.release();
       }
     },
-    async listen(channel, onPayload) {
+    async listen(channel, onPayload, onResync) {
+      if (onResync) resyncs.add(onResync);
       let set = listeners.get(channel);
       const isNew = !set;
       if (!set) {
@@ -90,6 +130,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       const client = await ensureListener();
       if (isNew && client !== undefined) await client.query(`LISTEN ${quoteIdent(channel)}`);
       return async () => {
+        if (onResync) resyncs.delete(onResync);
         set.delete(onPayload);
         if (set.size === 0) {
           listeners.delete(channel);
@@ -118,6 +159,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     },
     async close() {
       closed = true;
+      clearTimeout(reconnectTimer);
       await listener?.end().catch(() => {});
       await pool.end();
     },

@@ -31,7 +31,7 @@ export class ConfigCache {
     private readonly ttlMs: number,
   ) {
     this.unsubscribe = bus.subscribe((e) => {
-      if (e.kind === 'flag') this.invalidate();
+      if (e.kind === 'flag' || e.kind === 'resync') this.invalidate();
     });
   }
 

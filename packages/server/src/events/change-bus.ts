@@ -4,6 +4,8 @@ import type { Database, Queryable } from '../db/database.js';
 export type ChangeEvent =
   | { readonly kind: 'flag'; readonly key: string; readonly version: number }
   | { readonly kind: 'tokens' }
+  /** The LISTEN connection was lost and is back: anything may have changed meanwhile. */
+  | { readonly kind: 'resync' }
   /** Something an operator would want to see at once: an audited change or a checkpoint. */
   | ActivityEvent;
 
@@ -41,10 +43,14 @@ export class ChangeBus {
   }
 
   async start(): Promise<void> {
-    this.unlisten = await this.db.listen(CHANNEL, (payload) => {
-      const event = parse(payload);
-      if (event) this.emitter.emit('change', event);
-    });
+    this.unlisten = await this.db.listen(
+      CHANNEL,
+      (payload) => {
+        const event = parse(payload);
+        if (event) this.emitter.emit('change', event);
+      },
+      () => this.emitter.emit('change', { kind: 'resync' } satisfies ChangeEvent),
+    );
   }
 
   async stop(): Promise<void> {

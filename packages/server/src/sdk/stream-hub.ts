@@ -80,8 +80,9 @@ export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; toke
 
   const unsubscribe = deps.bus.subscribe((e) => {
     // The cache has cleared itself on this same event (it subscribed first).
-    if (e.kind === 'flag') pushAll();
-    else if (e.kind === 'tokens') void recheckTokens();
+    if (e.kind === 'flag' || e.kind === 'resync') pushAll();
+    // After a resync a revocation may have been missed too.
+    if (e.kind === 'tokens' || e.kind === 'resync') void recheckTokens();
   });
 
   const heartbeat = setInterval(() => {
