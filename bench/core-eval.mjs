@@ -6,9 +6,10 @@
 // subjects evaluated 1 000 000 times. Each line is the median of 5 passes after a warm-up pass;
 // passes are interleaved across implementations so background load hits everyone alike.
 //
-// Usage: node bench/core-eval.mjs [--quick]
+// Usage: node bench/core-eval.mjs [--quick] [--json]
 // The markdown report goes to stdout (bench/run.mjs copies it into docs/benchmarks.md);
-// progress and sanity checks go to stderr.
+// progress and sanity checks go to stderr. --json prints the results as one JSON object
+// instead of the report (bench/peers.mjs runs this script as a child that way).
 import { hash as cryptoHash, createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,7 @@ import { init as initLaunchDarkly, integrations } from '@launchdarkly/node-serve
 import { InMemStorageProvider, Unleash } from 'unleash-client';
 
 const QUICK = process.argv.includes('--quick');
+const JSON_OUT = process.argv.includes('--json');
 const N = QUICK ? 200_000 : 1_000_000;
 const ACTIVE = 10_000;
 const PASSES = 5;
@@ -260,6 +262,14 @@ async function main() {
     }
   }
   for (const entry of impls) await entry.impl.close?.();
+  if (JSON_OUT) {
+    const results = impls.map((e) => {
+      const sorted = [...e.samples].sort((a, b) => a - b);
+      return { name: e.name, pkg: e.pkg, version: e.version, activeOnly: Boolean(e.activeOnly), median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], samples: e.samples, sanity: e.sanity };
+    });
+    console.log(JSON.stringify({ n: N, passes: PASSES, results }));
+    return;
+  }
 
   const rows = impls.map((e) => {
     const sorted = [...e.samples].sort((a, b) => a - b);

@@ -11,7 +11,9 @@
 // and off, each configuration in its own child process next to its own core evaluator (see the
 // harness below). Each line is the median of 5 passes after warming up.
 //
-// Usage: node bench/sdk-eval.mjs [--quick]   (--quick: 200 000 evaluations per pass)
+// Usage: node bench/sdk-eval.mjs [--quick] [--workload=A|B] [--json]
+//   --quick: 200 000 evaluations per pass; --workload: only that workload's configurations;
+//   --json: the results as one JSON object instead of the report (bench/peers.mjs uses it).
 // stdout: the markdown report (bench/run.mjs copies it into docs/benchmarks.md); stderr: progress.
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -111,12 +113,13 @@ async function sdk(active, reportExposures) {
 // and the SDK's passes alternate, so background load hits both alike; "vs core" compares each
 // SDK line with the core measured in the same process.
 
+const ONLY_WORKLOAD = process.argv.find((a) => a.startsWith('--workload='))?.slice('--workload='.length);
 const CONFIGS = [
   { workload: 'A', exposures: true },
   { workload: 'A', exposures: false },
   { workload: 'B', exposures: true },
   { workload: 'B', exposures: false },
-];
+].filter((c) => !ONLY_WORKLOAD || c.workload === ONLY_WORKLOAD);
 
 function sanity(impl) {
   let allowed = 0;
@@ -186,11 +189,23 @@ async function main() {
   log(`sdk-eval: ${N} evaluations per pass, ${PASSES} passes after a warm-up, one child process per SDK configuration`);
   const results = [];
   for (const config of CONFIGS) results.push({ ...config, ...(await runChild(config)) });
+  if (process.argv.includes('--json')) {
+    // Per configuration: the medians, and the SDK's overhead over the core of its own process
+    // (median over the pass pairs, as in the report).
+    const json = results.map((r) => ({
+      ...r,
+      coreMedian: median(r.core),
+      sdkMedian: median(r.sdk),
+      over: median(r.sdk.map((x, i) => x / r.core[i] - 1)),
+    }));
+    console.log(JSON.stringify({ n: N, passes: PASSES, results: json }));
+    return;
+  }
 
   const sanityText = (s) => `${s.allowed}/10, ${(s.share * 100).toFixed(1)} %`;
   const rows = [];
   const verdicts = [];
-  for (const workload of ['A', 'B']) {
+  for (const workload of ['A', 'B'].filter((w) => results.some((r) => r.workload === w))) {
     const group = results.filter((r) => r.workload === workload);
     const coreAll = group.flatMap((r) => r.core);
     rows.push(`| ${workload} | \`@rampart/core\` \`createEvaluator().evaluate\` (both processes) | ${median(coreAll).toFixed(0)} | ${Math.min(...coreAll).toFixed(0)} | ${fmtOps(1e9 / median(coreAll))} | — | ${sanityText(group[0].coreSanity)} |`);
