@@ -20,6 +20,7 @@ import { flagRoutes } from './flags/routes.js';
 import { createFlagService, type FlagService } from './flags/service.js';
 import { installErrorHandling, sendError, toAppError } from './http/error-handler.js';
 import { installRequestTracking, loggerOptions, requestIdFor } from './http/logging.js';
+import { installCors } from './http/cors.js';
 import { installRateLimit } from './http/rate-limit.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
@@ -118,7 +119,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.decorate('rampart', { db, flags, tokens, bus, cache });
   // A per-token evaluation limit is enforced by the route's limiter only, so it turns the fast path off.
   if (config.rateLimitSdk === 0) {
-    const fastPath = createEvaluationFastPath({ evaluation, cache, tokens, metrics, log: app.log });
+    // Cross-origin requests go through Fastify, where the CORS plugin adds its headers.
+    const crossOrigin = (config.corsOrigins ?? []).length > 0;
+    const fastPath = createEvaluationFastPath({ evaluation, cache, tokens, metrics, log: app.log, declineCrossOrigin: crossOrigin });
     fastPathHolder.fastPath = fastPath;
     app.addHook('preClose', async () => fastPath.disable());
   }
@@ -126,6 +129,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   installErrorHandling(app);
   installRequestTracking(app, metrics);
+  // Before authentication: preflights carry no token and are answered in CORS's own hook.
+  await installCors(app, config.corsOrigins ?? []);
   const internalSecret = randomBytes(32).toString('base64url');
   installAuth(app, tokens, internalSecret);
   await installRateLimit(app, { admin: config.rateLimitAdmin, sdk: config.rateLimitSdk, ingest: config.rateLimitIngest });

@@ -38,7 +38,24 @@ const EnvSchema = z.object({
     .default('')
     .transform((s) => s.split(',').map((n) => n.trim()).filter(Boolean))
     .refine((nets) => nets.every((n) => parseNetwork(n)), 'RAMPART_ALLOWED_TARGET_NETWORKS: comma-separated CIDRs or addresses, e.g. 10.20.0.0/16,fd00:1::/64'),
+  RAMPART_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((origins) => origins.every(isCorsOrigin), 'RAMPART_CORS_ORIGINS: comma-separated origins such as https://app.example.com,http://localhost:5173 (scheme, host and port only), or *'),
 });
+
+/** `*`, or an origin exactly as a browser sends it: scheme://host[:port], nothing after. */
+function isCorsOrigin(s: string): boolean {
+  if (s === '*') return true;
+  try {
+    const u = new URL(s);
+    // Wildcard subdomains are not supported: the plugin compares origins exactly.
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === s && !s.includes('*');
+  } catch {
+    return false;
+  }
+}
 
 export interface Config {
   readonly host: string;
@@ -75,6 +92,11 @@ export interface Config {
   readonly allowPrivateTargets: boolean;
   /** Private networks those URLs may reach anyway (CIDRs or single addresses). */
   readonly allowedTargetNetworks: readonly string[];
+  /**
+   * Browser origins allowed to call the SDK routes (evaluation, /api/sdk/*, metric ingestion)
+   * cross-origin; `*` for any. Empty (the default): no CORS headers at all.
+   */
+  readonly corsOrigins?: readonly string[] | undefined;
   /** Env of the process, for the `FEATURE_<KEY>` master switch. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -110,6 +132,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     webDir: e.RAMPART_WEB_DIR,
     allowPrivateTargets: e.RAMPART_ALLOW_PRIVATE_TARGETS,
     allowedTargetNetworks: e.RAMPART_ALLOWED_TARGET_NETWORKS,
+    corsOrigins: e.RAMPART_CORS_ORIGINS,
     env,
   };
 }

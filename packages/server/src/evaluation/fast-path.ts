@@ -24,7 +24,8 @@ import type { EvaluationService } from './service.js';
  * stays the single definition of every error: a missing, unknown, revoked or under-privileged
  * token; a query the route schema would refuse; an unknown flag; a cold or expired cache; debug
  * logging (whose per-request lines the route writes); a server that is closing; a configured
- * evaluation rate limit. A test sends the same requests both ways and compares the answers.
+ * evaluation rate limit; a cross-origin request when CORS is on (its headers come from the
+ * plugin). A test sends the same requests both ways and compares the answers.
  */
 export interface FastPath {
   /** True when it answered; false when the request must go to Fastify. */
@@ -45,6 +46,8 @@ export function createEvaluationFastPath(deps: {
   tokens: TokenService;
   metrics: Metrics;
   log: FastifyBaseLogger;
+  /** CORS is configured: requests with an Origin header need its headers, which Fastify adds. */
+  declineCrossOrigin?: boolean;
 }): FastPath {
   let enabled = true;
   let served = 0;
@@ -78,6 +81,7 @@ export function createEvaluationFastPath(deps: {
       return false;
     }
     if (req.headers[INTERNAL_HEADER] !== undefined) return false;
+    if (deps.declineCrossOrigin && req.headers.origin !== undefined) return false;
     const auth = req.headers.authorization;
     const m = auth === undefined ? null : BEARER.exec(auth);
     if (!m) return false;

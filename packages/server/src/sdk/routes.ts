@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { BEARER } from '../auth/plugin.js';
@@ -41,8 +42,9 @@ export function sdkRoutes(deps: { cache: ConfigCache; bus: ChangeBus; tokens: To
       },
       handler: async (req, reply) => {
         const secret = BEARER.exec(req.headers.authorization ?? '')?.[1];
+        const headers = reply.getHeaders() as OutgoingHttpHeaders;
         reply.hijack();
-        await hub.open(req.raw, reply.raw, { secret, lastEventId: req.headers['last-event-id'] as string | undefined, requestId: req.id });
+        await hub.open(req.raw, reply.raw, { secret, lastEventId: req.headers['last-event-id'] as string | undefined, requestId: req.id, headers });
       },
     });
   };

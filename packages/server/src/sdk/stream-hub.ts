@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TokenService } from '../auth/token-service.js';
 import type { ConfigCache } from '../evaluation/config-cache.js';
@@ -93,8 +93,14 @@ export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; toke
   return {
     size: () => clients.size,
 
-    async open(req: IncomingMessage, res: ServerResponse, opts: { secret: string | undefined; lastEventId: string | undefined; requestId: string }): Promise<void> {
+    async open(
+      req: IncomingMessage,
+      res: ServerResponse,
+      opts: { secret: string | undefined; lastEventId: string | undefined; requestId: string; headers?: OutgoingHttpHeaders },
+    ): Promise<void> {
       res.writeHead(200, {
+        // Headers the hooks set before the route took the socket over (CORS, rate limit).
+        ...opts.headers,
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
         connection: 'keep-alive',
