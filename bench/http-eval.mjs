@@ -57,6 +57,8 @@ function startProcess(args, env, ready) {
 async function load(name, url, headers, pid) {
   // A short warm-up so the JIT and caches settle before the measured run.
   await autocannon({ url, connections: CONNECTIONS, duration: 2, headers });
+  // Not measured: JIT, caches and connections settle first.
+  await autocannon({ url, connections: CONNECTIONS, duration: 2, headers });
   const cpu0 = cpuMicros(pid);
   const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers });
   const cpuPerRequest = (cpuMicros(pid) - cpu0) / r.requests.total;
