@@ -95,7 +95,7 @@ describe('the SDK in Chromium, cross-origin', () => {
     for (const site of [allowed, other]) site?.server.close();
   });
 
-  it('evaluates locally, follows a kill switch through the stream and posts its metrics back', async () => {
+  it('evaluates locally, follows a kill switch through the stream and posts its metrics back', { timeout: 60_000 }, async () => {
     const page = await openApp(browser, allowed.origin);
     const first = await page.evaluate(
       async ({ url, token, key, beta }) => {
@@ -112,16 +112,13 @@ describe('the SDK in Chromium, cross-origin', () => {
     await expect.poll(() => page.evaluate(() => (window as unknown as { client: { status(): { connection: string } } }).client.status().connection)).toBe('streaming');
 
     // The runbook's kill switch, flipped on the server: the page sees it without reloading.
-    const changed = page.evaluate(
-      (key) =>
-        new Promise<{ key: string }>((resolve) => {
-          const client = (window as unknown as { client: { on(e: 'changed', h: (c: { key: string }) => void): void } }).client;
-          client.on('changed', (c) => c.key === key && resolve(c));
-        }),
-      KEY,
-    );
+    // The listener is in place before the change is made (a change could otherwise beat it).
+    await page.evaluate((key) => {
+      const w = window as unknown as { client: { on(e: 'changed', h: (c: { key: string }) => void): void }; changed: Promise<{ key: string }> };
+      w.changed = new Promise((resolve) => w.client.on('changed', (c) => c.key === key && resolve(c)));
+    }, KEY);
     await admin(rampart, 'PUT', `/api/admin/feature-flags/${KEY}`, { enabled: false, rolloutPercentage: 0 });
-    expect(await changed).toMatchObject({ key: KEY });
+    expect(await page.evaluate(() => (window as unknown as { changed: Promise<{ key: string }> }).changed)).toMatchObject({ key: KEY });
     const after = await page.evaluate(
       ({ key, beta }) => (window as unknown as { client: { evaluate(k: string, c: object): unknown } }).client.evaluate(key, { id: beta }),
       { key: KEY, beta: BETA },
