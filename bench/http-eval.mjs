@@ -8,6 +8,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { cpuMicros } from './lib/proc.mjs';
 import { stop } from './lib/rollup-fixture.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -26,16 +27,6 @@ function hasTaskset() {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** CPU time (user + system, µs) the process has used so far, from /proc. */
-function cpuMicros(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
-  } catch {
-    return NaN;
   }
 }
 

@@ -38,6 +38,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { Unleash } from 'unleash-client';
+import { cpuMicros } from './lib/proc.mjs';
 import { startFleet, wallNow } from './lib/sdk-fleet.mjs';
 import { ADMIN, PG_BASE, cleanups, runCleanups, stop } from './lib/rollup-fixture.mjs';
 
@@ -389,16 +390,6 @@ function inProcessTable({ core, sdk }) {
 
 // ---------------------------------------------------------------- 2. HTTP evaluation
 
-/** CPU time (user + system, µs) a process has used so far, from /proc; NaN elsewhere. */
-function cpuMicros(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
 /** Fails on any non-2xx, error, timeout or (with verifyBody) body without the flag. */
 function check(target, r) {
   if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0 || r.mismatches > 0) {
@@ -542,6 +533,23 @@ function httpTable({ targets, subject }) {
 
 // ---------------------------------------------------------------- 3. change propagation
 
+/**
+ * Each client × change: the delay from sending the change to the client seeing it (clients map
+ * what identifies a change, `idOf`, to when they saw it), the deliveries missing, client errors.
+ */
+function deliveries(clients, changes, idOf) {
+  const lat = [];
+  let missed = 0;
+  for (const c of clients) {
+    for (const ch of changes) {
+      const at = c.seen.get(idOf(ch));
+      if (at === undefined) missed++;
+      else lat.push(at - ch.sent);
+    }
+  }
+  return { lat, missed, errors: clients.reduce((s, c) => s + c.errors, 0) };
+}
+
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 
 async function propagationRampart(r, token) {
@@ -572,16 +580,7 @@ async function propagationRampart(r, token) {
       if (clients.every((c) => c.seen.has(last)) || performance.now() > end) break;
       await sleep(100);
     }
-    const lat = [];
-    let missed = 0;
-    for (const c of clients) {
-      for (const ch of changes) {
-        const at = c.seen.get(ch.version);
-        if (at === undefined) missed++;
-        else lat.push(at - ch.sent);
-      }
-    }
-    return { lat, missed, errors: clients.reduce((s, c) => s + c.errors, 0) };
+    return deliveries(clients, changes, (ch) => ch.version);
   } finally {
     cleanups.delete(closeFleet);
     await closeFleet();
@@ -645,16 +644,7 @@ async function propagationUnleash(u, unleashAdmin) {
       log(`Unleash change ${n + 1}: rollout ${rollout} %, in the client API after ${(serverAt - sent).toFixed(0)} ms`);
       await waitAll(rollout, UNLEASH_REFRESH_MS + 15_000);
     }
-    const lat = [];
-    let missed = 0;
-    for (const c of clients) {
-      for (const ch of changes) {
-        const at = c.seen.get(ch.rollout);
-        if (at === undefined) missed++;
-        else lat.push(at - ch.sent);
-      }
-    }
-    return { lat, missed, errors: clients.reduce((s, c) => s + c.errors, 0), server: changes.map((c) => c.server) };
+    return { ...deliveries(clients, changes, (ch) => ch.rollout), server: changes.map((c) => c.server) };
   } finally {
     cleanups.delete(destroyAll);
     await destroyAll();

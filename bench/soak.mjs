@@ -34,6 +34,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { rssOf } from './lib/proc.mjs';
 import { ADMIN, adminSql, PG_BASE, startServer, stop } from './lib/rollup-fixture.mjs';
 
 const arg = (name, fallback) => {
@@ -72,12 +73,6 @@ async function call(url, token, method, path, body) {
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);
   return { json: text ? JSON.parse(text) : undefined, headers: res.headers };
-}
-
-/** VmRSS of a process in bytes (Linux). */
-function rssOf(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
 }
 
 const median = (xs) => {

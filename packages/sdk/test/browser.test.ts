@@ -6,13 +6,13 @@ import { build, type Rolldown } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/src/config.js';
 import { startServer, type RunningServer } from '../../server/src/server.js';
+import { ADMIN, admin } from './support/server-process.js';
 
 // The SDK in a real browser (Debian's Chromium), on a page served from another origin than
 // Rampart, as a web application runs it: the published package bundled by Vite, CORS opened for
 // that origin with RAMPART_CORS_ORIGINS, the config fetched and the change stream read over
 // fetch, metrics posted back, and the OpenFeature web provider on top.
 const CHROMIUM = process.env.RAMPART_CHROMIUM ?? '/usr/bin/chromium';
-const ADMIN_TOKEN = 'rpt_browser-test-admin-token-0123456789abcdef';
 const KEY = 'passenger_favorites_matching';
 const BETA = 'pass_beta_001_2026';
 
@@ -45,17 +45,6 @@ async function startPageServer(script: string): Promise<{ origin: string; server
   return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-async function admin(rampart: RunningServer, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(rampart.url + path, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 async function openApp(browser: Browser, origin: string): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
   await page.goto(`${origin}/`);
@@ -79,14 +68,14 @@ describe('the SDK in Chromium, cross-origin', () => {
         PORT: '0',
         HOST: '127.0.0.1',
         RAMPART_DATA_DIR: 'memory://',
-        RAMPART_ADMIN_TOKEN: ADMIN_TOKEN,
+        RAMPART_ADMIN_TOKEN: ADMIN,
         LOG_LEVEL: 'silent',
         RAMPART_WATCHDOG_SCHEDULE: 'false',
         RAMPART_CORS_ORIGINS: allowed.origin,
       }),
     );
-    await admin(rampart, 'POST', '/api/admin/feature-flags', { key: KEY, enabled: true, rolloutPercentage: 0, allowlist: [BETA] });
-    token = (await admin(rampart, 'POST', '/api/admin/tokens', { name: 'browser-app', role: 'SDK' })).token as string;
+    await admin(rampart.url, 'POST', '/api/admin/feature-flags', { key: KEY, enabled: true, rolloutPercentage: 0, allowlist: [BETA] });
+    token = (await admin<{ token: string }>(rampart.url, 'POST', '/api/admin/tokens', { name: 'browser-app', role: 'SDK' })).token;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
   });
   afterAll(async () => {
@@ -117,7 +106,7 @@ describe('the SDK in Chromium, cross-origin', () => {
       const w = window as unknown as { client: { on(e: 'changed', h: (c: { key: string }) => void): void }; changed: Promise<{ key: string }> };
       w.changed = new Promise((resolve) => w.client.on('changed', (c) => c.key === key && resolve(c)));
     }, KEY);
-    await admin(rampart, 'PUT', `/api/admin/feature-flags/${KEY}`, { enabled: false, rolloutPercentage: 0 });
+    await admin(rampart.url, 'PUT', `/api/admin/feature-flags/${KEY}`, { enabled: false, rolloutPercentage: 0 });
     expect(await page.evaluate(() => (window as unknown as { changed: Promise<{ key: string }> }).changed)).toMatchObject({ key: KEY });
     const after = await page.evaluate(
       ({ key, beta }) => (window as unknown as { client: { evaluate(k: string, c: object): unknown } }).client.evaluate(key, { id: beta }),
@@ -131,14 +120,13 @@ describe('the SDK in Chromium, cross-origin', () => {
       client.track('matching_success', true, { id: beta, flag: key });
       await client.close();
     }, { key: KEY, beta: BETA });
-    const summary = await admin(rampart, 'GET', `/api/admin/metrics/${KEY}/summary?window=1h`);
-    const cohorts = summary.cohorts as Record<string, { exposures: number }>;
+    const { cohorts } = await admin<{ cohorts: Record<string, { exposures: number }> }>(rampart.url, 'GET', `/api/admin/metrics/${KEY}/summary?window=1h`);
     expect(cohorts.allowlist?.exposures).toBe(1);
     expect(cohorts.off?.exposures).toBe(1);
   });
 
   it('serves the OpenFeature web provider in the browser', async () => {
-    await admin(rampart, 'PUT', `/api/admin/feature-flags/${KEY}`, { enabled: true, rolloutPercentage: 0 });
+    await admin(rampart.url, 'PUT', `/api/admin/feature-flags/${KEY}`, { enabled: true, rolloutPercentage: 0 });
     const page = await openApp(browser, allowed.origin);
     const details = await page.evaluate(
       async ({ url, token, key, beta }) => {

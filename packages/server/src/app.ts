@@ -120,7 +120,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // A per-token evaluation limit is enforced by the route's limiter only, so it turns the fast path off.
   if (config.rateLimitSdk === 0) {
     // Cross-origin requests go through Fastify, where the CORS plugin adds its headers.
-    const crossOrigin = (config.corsOrigins ?? []).length > 0;
+    const crossOrigin = config.corsOrigins.length > 0;
     const fastPath = createEvaluationFastPath({ evaluation, cache, tokens, metrics, log: app.log, declineCrossOrigin: crossOrigin });
     fastPathHolder.fastPath = fastPath;
     app.addHook('preClose', async () => fastPath.disable());
@@ -130,7 +130,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   installErrorHandling(app);
   installRequestTracking(app, metrics);
   // Before authentication: preflights carry no token and are answered in CORS's own hook.
-  await installCors(app, config.corsOrigins ?? []);
+  await installCors(app, config.corsOrigins);
   const internalSecret = randomBytes(32).toString('base64url');
   installAuth(app, tokens, internalSecret);
   await installRateLimit(app, { admin: config.rateLimitAdmin, sdk: config.rateLimitSdk, ingest: config.rateLimitIngest });

@@ -42,7 +42,7 @@ const EnvSchema = z.object({
     .string()
     .default('')
     .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
-    .refine((origins) => origins.every(isCorsOrigin), 'RAMPART_CORS_ORIGINS: comma-separated origins such as https://app.example.com,http://localhost:5173 (scheme, host and port only), or *'),
+    .refine((origins) => origins.every(isCorsOrigin), 'comma-separated origins such as https://app.example.com,http://localhost:5173 (scheme, host and port only), or *'),
 });
 
 /** `*`, or an origin exactly as a browser sends it: scheme://host[:port], nothing after. */
@@ -96,7 +96,7 @@ export interface Config {
    * Browser origins allowed to call the SDK routes (evaluation, /api/sdk/*, metric ingestion)
    * cross-origin; `*` for any. Empty (the default): no CORS headers at all.
    */
-  readonly corsOrigins?: readonly string[] | undefined;
+  readonly corsOrigins: readonly string[];
   /** Env of the process, for the `FEATURE_<KEY>` master switch. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { BEARER } from '../auth/plugin.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { ChangeBus, ChangeEvent } from '../events/change-bus.js';
+import { hijackForEvents } from '../http/sse.js';
 
 /**
  * `GET /api/admin/events`: what the admin UI listens to so that an operator's page follows a
@@ -25,15 +26,8 @@ export function adminEventRoutes(deps: { bus: ChangeBus; tokens: TokenService; h
       },
       handler: async (req, reply) => {
         const secret = BEARER.exec(req.headers.authorization ?? '')?.[1];
-        reply.hijack();
         const res = reply.raw;
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache, no-transform',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-          'x-request-id': req.id,
-        });
+        res.writeHead(200, hijackForEvents(reply));
         res.write('retry: 2000\n\nevent: hello\ndata: {}\n\n');
         let seq = 0;
         // A change committed on this replica arrives twice (at once, and again through LISTEN):

@@ -30,8 +30,9 @@ export async function installCors(app: FastifyInstance, origins: readonly string
     }
   });
 
+  const anyOrigin = origins.includes('*');
   const allowed: FastifyCorsOptions = {
-    origin: origins.includes('*') ? '*' : [...origins],
+    origin: anyOrigin ? '*' : [...origins],
     methods: ['GET', 'POST'],
     allowedHeaders: ['authorization', 'content-type', 'if-none-match', 'last-event-id', 'idempotency-key', 'x-request-id'],
     exposedHeaders: ['etag', 'retry-after', 'x-request-id'],
@@ -42,7 +43,6 @@ export async function installCors(app: FastifyInstance, origins: readonly string
     strictPreflight: false,
   };
   const closed: FastifyCorsOptions = { origin: false };
-  const anyOrigin = origins.includes('*');
   await app.register(cors, {
     delegator: (req, callback) => {
       const origin = req.headers.origin;

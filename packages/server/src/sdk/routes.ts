@@ -1,4 +1,3 @@
-import type { OutgoingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { BEARER } from '../auth/plugin.js';
@@ -6,6 +5,7 @@ import type { TokenService } from '../auth/token-service.js';
 import type { ConfigCache } from '../evaluation/config-cache.js';
 import type { ChangeBus } from '../events/change-bus.js';
 import { errorResponses } from '../http/schemas.js';
+import { hijackForEvents } from '../http/sse.js';
 import { SdkConfig, sdkConfigOf } from './config.js';
 import { createStreamHub } from './stream-hub.js';
 
@@ -42,9 +42,8 @@ export function sdkRoutes(deps: { cache: ConfigCache; bus: ChangeBus; tokens: To
       },
       handler: async (req, reply) => {
         const secret = BEARER.exec(req.headers.authorization ?? '')?.[1];
-        const headers = reply.getHeaders() as OutgoingHttpHeaders;
-        reply.hijack();
-        await hub.open(req.raw, reply.raw, { secret, lastEventId: req.headers['last-event-id'] as string | undefined, requestId: req.id, headers });
+        const headers = hijackForEvents(reply);
+        await hub.open(req.raw, reply.raw, { secret, lastEventId: req.headers['last-event-id'] as string | undefined, headers });
       },
     });
   };

@@ -96,18 +96,9 @@ export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; toke
     async open(
       req: IncomingMessage,
       res: ServerResponse,
-      opts: { secret: string | undefined; lastEventId: string | undefined; requestId: string; headers?: OutgoingHttpHeaders },
+      opts: { secret: string | undefined; lastEventId: string | undefined; headers: OutgoingHttpHeaders },
     ): Promise<void> {
-      res.writeHead(200, {
-        // Headers the hooks set before the route took the socket over (CORS, rate limit).
-        ...opts.headers,
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        // Proxies such as nginx buffer responses unless told not to.
-        'x-accel-buffering': 'no',
-        'x-request-id': opts.requestId,
-      });
+      res.writeHead(200, opts.headers);
       res.flushHeaders();
       // A reconnecting client that already holds the current config is not sent it again.
       const client: Client = { res, secret: opts.secret, sent: opts.lastEventId };
