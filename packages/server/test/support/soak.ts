@@ -9,7 +9,8 @@ import { PG_ADMIN_URL } from './pg-urls.js';
 // 5 % admin writes, 5 % metric ingestion, 20 SSE clients — measured for 60 s instead of 10
 // minutes (after the same 90 s warm-up), on the built server in its own process, with the same
 // targets. The script exits non-zero when a target is missed; the assertions say which. One
-// test file per driver, so that the two run on different workers.
+// test file per driver, so that the two run on different workers; vitest.config.ts runs them
+// after the rest of the suite.
 const root = fileURLToPath(new URL('../../../..', import.meta.url));
 const run = promisify(execFile);
 
