@@ -23,8 +23,8 @@ export default defineConfig({
     // worker than cores keeps the CPU busy (a clean CI run used ~1.1 of 2 cores with 2 workers).
     maxWorkers: 3,
     // The soaks keep both cores busy for 2.5 minutes each; run alongside the rest they starve
-    // timing-sensitive tests (a revocation racing its NOTIFY to another replica lost once) and
-    // their own figures mean less. They run after everything else, by themselves.
+    // the tests that wait on browsers and server processes, and their own figures mean less.
+    // They run after everything else, by themselves.
     projects: [
       {
         extends: true,

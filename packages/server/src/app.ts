@@ -8,7 +8,7 @@ import { adminUiRoutes, DEFAULT_WEB_DIR } from './admin-ui/static.js';
 import { auditRoutes } from './audit/routes.js';
 import { INTERNAL_HEADER, installAuth } from './auth/plugin.js';
 import { tokenRoutes } from './auth/routes.js';
-import { createTokenService, type TokenService } from './auth/token-service.js';
+import { startTokenService, type TokenService } from './auth/token-service.js';
 import { targetPolicyOf, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import { ConfigCache } from './evaluation/config-cache.js';
@@ -112,7 +112,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const bus = new ChangeBus(db);
   await bus.start();
   const cache = new ConfigCache(db, bus, config.configCacheTtlMs);
-  const tokens = createTokenService(db, bus);
+  const tokens = await startTokenService(db, bus, { leaseMs: config.replicaLeaseMs, log: app.log });
   const flags = createFlagService(db, bus);
   const hashSubject = await loadSubjectHasher(db);
   const evaluation = createEvaluationService({ cache, env: config.env, metrics, hashSubject, log: app.log });
@@ -229,6 +229,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     await Promise.allSettled([...pendingNotifications]);
     stopRetention();
     cache.close();
+    await tokens.stop();
     await bus.stop();
   });
   return app;

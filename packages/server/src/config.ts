@@ -20,6 +20,7 @@ const EnvSchema = z.object({
   RAMPART_RATE_LIMIT_INGEST: z.coerce.number().int().min(0).default(6_000),
   RAMPART_MINUTE_RETENTION_HOURS: z.coerce.number().min(1).max(24 * 90).default(48),
   RAMPART_CONFIG_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(60_000),
+  RAMPART_REPLICA_LEASE_MS: z.coerce.number().int().min(500).max(60_000).default(10_000),
   RAMPART_TRUST_PROXY: bool.default(false),
   RAMPART_WATCHDOG_SCHEDULE: bool.default(true),
   RAMPART_PROMETHEUS_URL: z
@@ -74,6 +75,12 @@ export interface Config {
   readonly minuteRetentionMs: number;
   /** Upper bound on how stale another replica's flag config can be if a notification is lost. */
   readonly configCacheTtlMs: number;
+  /**
+   * How long a replica trusts its token cache without reaching the database: evaluation keeps
+   * answering that long through a database outage, and a revocation waits at most that long for
+   * a replica that died without saying goodbye.
+   */
+  readonly replicaLeaseMs: number;
   readonly trustProxy: boolean;
   /** Run scheduled checkpoints in this process (every replica may; each slot runs once). */
   readonly watchdogSchedule: boolean;
@@ -124,6 +131,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     rateLimitIngest: e.RAMPART_RATE_LIMIT_INGEST,
     minuteRetentionMs: e.RAMPART_MINUTE_RETENTION_HOURS * 3_600_000,
     configCacheTtlMs: e.RAMPART_CONFIG_CACHE_TTL_MS,
+    replicaLeaseMs: e.RAMPART_REPLICA_LEASE_MS,
     trustProxy: e.RAMPART_TRUST_PROXY,
     watchdogSchedule: e.RAMPART_WATCHDOG_SCHEDULE,
     prometheusUrl: e.RAMPART_PROMETHEUS_URL,

@@ -14,13 +14,17 @@ import { call, errorCode, startServerProcess, type Answer, type ServerProcess } 
  *
  * While it is down: /readyz is 503, writes are 503 DATABASE_UNAVAILABLE with Retry-After (never
  * a 500), the SDK keeps evaluating its last config, and the evaluation API keeps answering from
- * its cache for tokens it verified recently (that is the design: a 30 s token cache and the
- * config cache's TTL). After it is back: ready and writable again within 5 s, LISTEN is back
+ * its cache for tokens it verified recently, for as long as its replica lease lasts (A and B
+ * run with a 30 s lease; a third replica, C, with a 3 s one, shows the lapse: past its lease a
+ * replica can no longer vouch that a token was not revoked meanwhile, so it answers 503 too).
+ * After it is back: ready and writable again within 5 s, LISTEN is back
  * (a change made on B reaches A's SDK stream), and every acknowledged write is in the data.
  */
 
 const F = '/api/admin/feature-flags';
 const RECOVERY_LIMIT_MS = 5_000;
+/** Replica C's lease: short, so that it lapses during the outage. */
+const C_LEASE_MS = 3_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -46,6 +50,7 @@ describe('PostgreSQL outage and recovery (private cluster)', () => {
   let pg: PrivatePostgres;
   let a: ServerProcess;
   let b: ServerProcess;
+  let c: ServerProcess;
   let sdkToken = '';
   let client: RampartClient | undefined;
   /** The load runs while this is true; a failing test ends it before the servers go. */
@@ -54,7 +59,8 @@ describe('PostgreSQL outage and recovery (private cluster)', () => {
   beforeAll(async () => {
     pg = await startPrivatePostgres();
     // Both replicas migrate at once on the empty database: the migration lock makes them take turns.
-    [a, b] = await Promise.all([startServerProcess({ DATABASE_URL: pg.url }), startServerProcess({ DATABASE_URL: pg.url })]);
+    const lease = (ms: number) => ({ DATABASE_URL: pg.url, RAMPART_REPLICA_LEASE_MS: String(ms) });
+    [a, b, c] = await Promise.all([startServerProcess(lease(30_000)), startServerProcess(lease(30_000)), startServerProcess(lease(C_LEASE_MS))]);
     const created = await call(a.url, 'POST', '/api/admin/tokens', { name: 'outage-sdk', role: 'SDK' });
     expect(created.status).toBe(201);
     sdkToken = created.body.token as string;
@@ -65,7 +71,7 @@ describe('PostgreSQL outage and recovery (private cluster)', () => {
   afterAll(async () => {
     loading = false;
     await client?.close().catch(() => {});
-    await Promise.all([a?.kill(), b?.kill()]);
+    await Promise.all([a?.kill(), b?.kill(), c?.kill()]);
     await pg?.destroy();
   });
 
@@ -74,7 +80,7 @@ describe('PostgreSQL outage and recovery (private cluster)', () => {
     await client.ready;
     expect(client.evaluate('outage-on', { id: 'rider-1' }).value).toBe(true);
 
-    const evaluate = (token = sdkToken) => call(a.url, 'GET', '/api/evaluate/outage-on?id=rider-1', undefined, { authorization: `Bearer ${token}` });
+    const evaluate = (token = sdkToken, on = a) => call(on.url, 'GET', '/api/evaluate/outage-on?id=rider-1', undefined, { authorization: `Bearer ${token}` });
     // Verified now: the token cache then vouches for it through the outage.
     expect((await evaluate()).status).toBe(200);
     // A second token, never used before the outage: nothing cached can vouch for it.
@@ -121,7 +127,19 @@ describe('PostgreSQL outage and recovery (private cluster)', () => {
     paused = true;
     await until('the writer to pause', async () => (writerIdle ? true : undefined));
     expect((await evaluate()).status).toBe(200);
+    expect((await evaluate(sdkToken, c)).status).toBe(200);
     const stopIssued = Date.now();
+    // Replica C, probed through the outage until it stops answering from its caches.
+    const probeC = (async () => {
+      const seen: { at: number; status: number; code: string | undefined }[] = [];
+      while (Date.now() < stopIssued + C_LEASE_MS + 10_000) {
+        const r = await evaluate(sdkToken, c).catch(() => undefined);
+        if (r) seen.push({ at: Date.now(), status: r.status, code: errorCode(r) });
+        if (r && r.status !== 200) break;
+        await sleep(50);
+      }
+      return seen;
+    })();
     await pg.stop();
     const down = Date.now();
     paused = false;
@@ -152,6 +170,18 @@ describe('PostgreSQL outage and recovery (private cluster)', () => {
     // …and a token it has not verified yet gets a 503, not a 401: the database could not say.
     const fresh = await evaluate(unverified);
     expect([fresh.status, errorCode(fresh)]).toEqual([503, 'DATABASE_UNAVAILABLE']);
+    // Replica C answered from its caches while its lease held, then its lease lapsed and it could
+    // no longer vouch that the token had not been revoked meanwhile: 503, like a fresh token.
+    const cSeen = await probeC;
+    const lapsed = cSeen.at(-1)!;
+    expect(cSeen[0]!.status).toBe(200);
+    expect([lapsed.status, lapsed.code]).toEqual([503, 'DATABASE_UNAVAILABLE']);
+    expect(cSeen.slice(0, -1).every((p) => p.status === 200)).toBe(true);
+    // Its last renewal began at most a fifth of a lease before the database went away.
+    const lapsedAfterMs = lapsed.at - stopIssued;
+    expect(lapsedAfterMs).toBeGreaterThan(C_LEASE_MS * 0.8 - 200);
+    expect(lapsedAfterMs).toBeLessThan(C_LEASE_MS + 1_000);
+    console.log(`reliability-outage: replica C (lease ${C_LEASE_MS} ms) answered from its caches for ${lapsedAfterMs} ms into the outage, then 503`);
 
     await sleep(1_000);
     const outageWrites = writes.filter((w) => w.at > down);
@@ -198,6 +228,11 @@ describe('PostgreSQL outage and recovery (private cluster)', () => {
     await until('the change made on B to reach the SDK streaming from A', async () => (client!.evaluate('outage-on', { id: 'rider-1' }).value === false ? true : undefined), RECOVERY_LIMIT_MS);
     console.log(`reliability-outage: a change on replica B reached the SDK on replica A in ${Date.now() - changedOnB} ms`);
     expect(client.status().state).toBe('READY');
+    // C renewed its lease and verifies tokens again.
+    expect((await until('replica C to answer again', async () => {
+      const r = await evaluate(sdkToken, c);
+      return r.status === 200 ? r : undefined;
+    })).body).toMatchObject({ flag: 'outage-on', value: false });
 
     loading = false;
     await Promise.all([writer, evaluator]);

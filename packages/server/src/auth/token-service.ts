@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Database } from '../db/database.js';
 import type { ChangeBus } from '../events/change-bus.js';
 import { AppError } from '../errors.js';
 import { appendAudit, type ChangeContext } from '../audit/store.js';
 import type { Identity, Role } from './roles.js';
 import { createTokenStore, type TokenRow } from './token-store.js';
+import { bumpTokenEpoch, startReplicaLease } from './replica-lease.js';
 
 const SECRET_PREFIX = 'rpt_';
 /** How long a verified token is trusted without asking the database again. */
@@ -26,21 +28,49 @@ export interface CreatedToken extends TokenRow {
   token: string;
 }
 
-export function createTokenService(db: Database, bus: ChangeBus) {
+export interface TokenServiceOptions {
+  /** How long this replica trusts its token cache without renewing its lease (replica-lease.ts). */
+  readonly leaseMs: number;
+  readonly log: { warn: (obj: object, msg: string) => void };
+}
+
+export async function startTokenService(db: Database, bus: ChangeBus, opts: TokenServiceOptions) {
   const store = createTokenStore(db);
   // Keyed by the secret itself, which this process holds anyway while a request is in flight:
   // hashing it costs ~3 µs, a tenth of an evaluation request. Only hashes reach the database.
+  // Entries expire by `performance.now()`, the clock the lease is read on.
   const cache = new Map<string, { identity: Identity; expires: number }>();
   const touched = new Map<string, number>();
-  bus.subscribe((e) => {
-    if (e.kind === 'tokens' || e.kind === 'resync') cache.clear();
+  // Bumped on every clear, so a lookup that read the database before a revocation committed
+  // cannot put the revoked token back into the cache after the clear.
+  let generation = 0;
+  const forget = () => {
+    cache.clear();
+    generation++;
+  };
+  const lease = await startReplicaLease(db, { leaseMs: opts.leaseMs, onBehind: forget, log: opts.log });
+  const unsubscribe = bus.subscribe((e) => {
+    if (e.kind === 'resync') forget();
+    if (e.kind !== 'tokens') return;
+    forget();
+    // Only now may revocations waiting on this replica go on.
+    if (e.epoch !== undefined) lease.acknowledge(e.epoch);
   });
+
+  /** A cached identity, if the entry is young and this replica's lease still vouches for the cache. */
+  function lookup(secret: string): Identity | undefined {
+    const hit = cache.get(secret);
+    if (hit === undefined) return undefined;
+    const now = performance.now();
+    return hit.expires > now && lease.valid(now) ? hit.identity : undefined;
+  }
 
   async function insertToken(ctx: ChangeContext | null, name: string, role: Role, secret: string) {
     const id = 'tok_' + randomBytes(9).toString('base64url');
     return db.transaction(async (tx) => {
       const row = await store.insert(tx, { id, name, role, hash: hashSecret(secret), createdBy: ctx?.actor.name ?? null });
       if (ctx) await appendAudit(tx, ctx, { action: 'token.create', target: id, after: { id, name, role } });
+      // A new token was in nobody's cache: no epoch, nothing to wait for.
       await bus.publish(tx, { kind: 'tokens' });
       return row;
     });
@@ -55,7 +85,12 @@ export function createTokenService(db: Database, bus: ChangeBus) {
 
     list: () => store.list(),
 
+    /**
+     * Revokes a token and returns once no replica can accept it any more: each one holding a live
+     * lease has emptied its cache, or its lease has lapsed.
+     */
     async revoke(ctx: ChangeContext, id: string): Promise<TokenRow> {
+      let epoch: number | undefined;
       const row = await db.transaction(async (tx) => {
         const current = await store.get(tx, id, true);
         if (!current) throw new AppError('TOKEN_NOT_FOUND', `No token with id ${id}.`);
@@ -72,26 +107,31 @@ export function createTokenService(db: Database, bus: ChangeBus) {
           before: { id, name: current.name, role: current.role, revoked: false },
           after: { id, name: current.name, role: current.role, revoked: true },
         });
-        await bus.publish(tx, { kind: 'tokens' });
+        epoch = await bumpTokenEpoch(tx);
+        await bus.publish(tx, { kind: 'tokens', epoch });
         return revoked;
       });
-      bus.emitLocal({ kind: 'tokens' });
+      if (epoch === undefined) return row;
+      bus.emitLocal({ kind: 'tokens', epoch });
+      await lease.awaitReplicas(epoch);
       return row;
     },
 
     /** Resolves a bearer secret to an identity, or undefined when unknown or revoked. */
     async authenticate(secret: string): Promise<Identity | undefined> {
-      const now = Date.now();
-      const hit = cache.get(secret);
-      if (hit && hit.expires > now) return hit.identity;
+      const hit = lookup(secret);
+      if (hit) return hit;
+      const before = generation;
       const row = await store.findActiveByHash(hashSecret(secret));
       if (!row) {
         cache.delete(secret);
         return undefined;
       }
       const identity: Identity = { tokenId: row.id, name: row.name, role: row.role };
-      if (cache.size > 10_000) cache.clear();
-      cache.set(secret, { identity, expires: now + CACHE_TTL_MS });
+      if (generation === before) {
+        if (cache.size > 10_000) cache.clear();
+        cache.set(secret, { identity, expires: performance.now() + CACHE_TTL_MS });
+      }
       return identity;
     },
 
@@ -99,9 +139,14 @@ export function createTokenService(db: Database, bus: ChangeBus) {
      * The identity of a secret verified within the cache TTL, without touching the database:
      * the evaluation fast path uses it and leaves every other case to `authenticate`.
      */
-    cachedIdentity(secret: string): Identity | undefined {
-      const hit = cache.get(secret);
-      return hit && hit.expires > Date.now() ? hit.identity : undefined;
+    cachedIdentity: lookup,
+
+    /** This replica's lease row (tests and diagnostics). */
+    replicaId: lease.replicaId,
+
+    async stop(): Promise<void> {
+      unsubscribe();
+      await lease.stop();
     },
 
     /** Records use without a write per request. */
@@ -143,4 +188,4 @@ export function createTokenService(db: Database, bus: ChangeBus) {
   };
 }
 
-export type TokenService = ReturnType<typeof createTokenService>;
+export type TokenService = Awaited<ReturnType<typeof startTokenService>>;

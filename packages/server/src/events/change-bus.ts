@@ -3,7 +3,8 @@ import type { Database, Queryable } from '../db/database.js';
 
 export type ChangeEvent =
   | { readonly kind: 'flag'; readonly key: string; readonly version: number }
-  | { readonly kind: 'tokens' }
+  /** Tokens changed; a revocation carries the token epoch it bumped (replica-lease.ts). */
+  | { readonly kind: 'tokens'; readonly epoch?: number }
   /** The LISTEN connection was lost and is back: anything may have changed meanwhile. */
   | { readonly kind: 'resync' }
   /** Something an operator would want to see at once: an audited change or a checkpoint. */
