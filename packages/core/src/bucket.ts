@@ -26,5 +26,15 @@ export function bucketOf(salt: string | BucketSalt, subjectId: string): number {
     lastSalt = salt;
     lastPrepared = prepared;
   }
-  return sha256Head32(prepared, subjectId) % BUCKET_COUNT;
+  return bucketOfHead(sha256Head32(prepared, subjectId));
+}
+
+/**
+ * The bucket of a hash head (an unsigned 32-bit number). `| 0` keeps it a small integer (Smi):
+ * `%` of a head above 2^31 otherwise yields a boxed double in unoptimized code, and one boxed
+ * bucket stored in a shared rollout result makes every result's `bucket` field a double, so
+ * each read and copy of it (the SDK's result) goes through a heap box.
+ */
+export function bucketOfHead(head: number): number {
+  return (head % BUCKET_COUNT) | 0;
 }

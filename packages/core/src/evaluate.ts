@@ -89,9 +89,12 @@ export function subjectIdOf(
   // A named load of the default attribute is monomorphic for same-shaped contexts; a keyed
   // load with a variable name is a generic lookup, slower on the hot path.
   const raw = stickiness === 'id' ? context.id : context[stickiness];
-  if (typeof raw === 'string') return raw.length > 0 ? raw : undefined;
-  if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
-  return undefined;
+  // The rest out of line: evaluators are inlined into their callers only while small.
+  return typeof raw === 'string' && raw.length > 0 ? raw : numericSubjectId(raw);
+}
+
+function numericSubjectId(raw: unknown): string | undefined {
+  return typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : undefined;
 }
 
 /** Returns a reason the flag cannot be evaluated, or undefined when it is well formed. */
@@ -107,15 +110,15 @@ export function validateFlagShape(flag: Flag): string | undefined {
   return undefined;
 }
 
-export function notFound(defaultValue: boolean): EvaluationResult {
-  return { value: defaultValue, reason: 'FLAG_NOT_FOUND', errorCode: 'FLAG_NOT_FOUND' };
+export function notFound(defaultValue: boolean | undefined): EvaluationResult {
+  return { value: defaultValue ?? false, reason: 'FLAG_NOT_FOUND', errorCode: 'FLAG_NOT_FOUND' };
 }
 
-export function invalidFlag(defaultValue: boolean, message: string): EvaluationResult {
-  return { value: defaultValue, reason: 'ERROR', errorCode: 'INVALID_FLAG', errorMessage: message };
+export function invalidFlag(defaultValue: boolean | undefined, message: string): EvaluationResult {
+  return { value: defaultValue ?? false, reason: 'ERROR', errorCode: 'INVALID_FLAG', errorMessage: message };
 }
 
-export function generalError(defaultValue: boolean, err: unknown): EvaluationResult {
+export function generalError(defaultValue: boolean | undefined, err: unknown): EvaluationResult {
   const errorMessage = err instanceof Error ? err.message : String(err);
-  return { value: defaultValue, reason: 'ERROR', errorCode: 'GENERAL', errorMessage };
+  return { value: defaultValue ?? false, reason: 'ERROR', errorCode: 'GENERAL', errorMessage };
 }

@@ -1,4 +1,4 @@
-import { prepareSalt, type BucketSalt } from './bucket.js';
+import { bucketOfHead, prepareSalt, type BucketSalt } from './bucket.js';
 import { sha256Head32 } from './sha256.js';
 import {
   BUCKET_COUNT,
@@ -46,10 +46,13 @@ export interface Evaluator {
  */
 class PreparedFlag {
   constructor(
+    /** Why the flag cannot be evaluated (then `fixed` is INVALID). */
     readonly invalid: string | undefined,
-    /** The env master switch's result, or undefined when the env does not force the flag. */
-    readonly override: EvaluationResult | undefined,
-    readonly enabled: boolean,
+    /**
+     * The result when it does not depend on the subject (steps 1–3: an invalid flag, the env
+     * master switch, the kill switch), decided once: the hot path tests one field for all three.
+     */
+    readonly fixed: EvaluationResult | undefined,
     readonly rolloutBasisPoints: number,
     /** null when empty, which is the common case: no Set probe at all. */
     readonly allow: ReadonlySet<string> | null,
@@ -61,6 +64,8 @@ class PreparedFlag {
 
 const OVERRIDE_ON: EvaluationResult = Object.freeze({ value: true, reason: 'OVERRIDE' });
 const OVERRIDE_OFF: EvaluationResult = Object.freeze({ value: false, reason: 'OVERRIDE' });
+/** `fixed` of an invalid flag: its result carries the caller's default, so it is made per call. */
+const INVALID: EvaluationResult = Object.freeze({ value: false, reason: 'ERROR', errorCode: 'INVALID_FLAG' });
 
 /**
  * Rollout results are values decided by (bucket, in or out), so there are only 20 000 of them:
@@ -71,10 +76,15 @@ const IN_ROLLOUT: (EvaluationResult | undefined)[] = new Array<EvaluationResult 
 const NOT_IN_ROLLOUT: (EvaluationResult | undefined)[] = new Array<EvaluationResult | undefined>(BUCKET_COUNT).fill(undefined);
 
 function rolloutResult(bucket: number, rolloutBasisPoints: number): EvaluationResult {
+  const r = bucket < rolloutBasisPoints ? IN_ROLLOUT[bucket] : NOT_IN_ROLLOUT[bucket];
+  return r !== undefined ? r : newRolloutResult(bucket, rolloutBasisPoints);
+}
+
+function newRolloutResult(bucket: number, rolloutBasisPoints: number): EvaluationResult {
   if (bucket < rolloutBasisPoints) {
-    return (IN_ROLLOUT[bucket] ??= Object.freeze({ value: true, reason: 'ROLLOUT', bucket }));
+    return (IN_ROLLOUT[bucket] = Object.freeze({ value: true, reason: 'ROLLOUT', bucket }));
   }
-  return (NOT_IN_ROLLOUT[bucket] ??= Object.freeze({ value: false, reason: 'NOT_IN_ROLLOUT', bucket }));
+  return (NOT_IN_ROLLOUT[bucket] = Object.freeze({ value: false, reason: 'NOT_IN_ROLLOUT', bucket }));
 }
 
 /** Subjects' buckets an evaluator remembers across all salts unless told otherwise. */
@@ -115,20 +125,27 @@ export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
     return cache;
   }
 
+  // The hot path's helpers keep their common case small and call out for the rest: V8 inlines
+  // a call chain only while its bytecode fits a budget (920 bytes), and an evaluator that fits
+  // can be inlined whole into its caller (the SDK's `evaluate`, and that into its own callers).
+
   function prepare(flag: Flag): PreparedFlag {
-    if (flag === lastFlag) return lastPrepared!;
+    return flag === lastFlag ? lastPrepared! : prepareNew(flag);
+  }
+
+  function prepareNew(flag: Flag): PreparedFlag {
     let p = prepared.get(flag);
     if (p === undefined) {
       const invalid = validateFlagShape(flag);
       if (invalid) {
-        p = new PreparedFlag(invalid, undefined, false, 0, null, DEFAULT_STICKINESS, null, null);
+        p = new PreparedFlag(invalid, INVALID, 0, null, DEFAULT_STICKINESS, null, null);
       } else {
         const override = overrideFor(flag.key);
         const saltText = flag.salt ?? flag.key;
         p = new PreparedFlag(
           undefined,
-          override === undefined ? undefined : override ? OVERRIDE_ON : OVERRIDE_OFF,
-          flag.enabled,
+          // The env switch comes before the kill switch (design §3).
+          override === undefined ? (flag.enabled ? undefined : DISABLED) : override ? OVERRIDE_ON : OVERRIDE_OFF,
           flag.rolloutBasisPoints,
           flag.allowlist.length > 0 ? new Set(flag.allowlist) : null,
           flag.stickiness ?? DEFAULT_STICKINESS,
@@ -146,27 +163,32 @@ export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
 
   function bucketFor(p: PreparedFlag, id: string): number {
     const cache = p.cache;
-    if (cache === null) return sha256Head32(p.salt!, id) % BUCKET_COUNT;
-    let b = cache.get(id);
-    if (b < 0) {
-      b = sha256Head32(p.salt!, id) % BUCKET_COUNT;
-      cache.set(id, b);
+    if (cache !== null) {
+      const b = cache.get(id);
+      if (b >= 0) return b;
     }
+    return hashBucket(p, id);
+  }
+
+  /** A bucket the cache did not have: hashed, and remembered (if the cache is on). */
+  function hashBucket(p: PreparedFlag, id: string): number {
+    const b = bucketOfHead(sha256Head32(p.salt!, id));
+    if (p.cache !== null) p.cache.set(id, b);
     return b;
   }
 
   return {
-    evaluate(flag, context, defaultValue = false) {
+    evaluate(flag, context, defaultValue) {
       try {
         if (flag == null) return notFound(defaultValue);
         const p = prepare(flag);
-        if (p.invalid !== undefined) return invalidFlag(defaultValue, p.invalid);
         // The rule table of design §3, steps 2–7; evaluate.ts's applyRules is the reference.
-        if (p.override !== undefined) return p.override;
-        if (!p.enabled) return DISABLED;
+        const fixed = p.fixed;
+        if (fixed !== undefined) return fixed === INVALID ? invalidFlag(defaultValue, p.invalid!) : fixed;
         const id = subjectIdOf(context, p.stickiness);
         if (id === undefined) return NO_SUBJECT;
-        if (p.allow !== null && p.allow.has(id)) return ALLOWLISTED;
+        const allow = p.allow;
+        if (allow !== null && allow.has(id)) return ALLOWLISTED;
         return rolloutResult(bucketFor(p, id), p.rolloutBasisPoints);
       } catch (err) {
         return generalError(defaultValue, err);
@@ -257,10 +279,13 @@ export class BucketCache {
     if (--this.remaining <= 0) this.nextPhase();
     if (this.resting) return -1;
     const hit = this.young.get(id);
-    if (hit !== undefined) {
-      this.hits++;
-      return hit;
-    }
+    if (hit === undefined) return this.getOld(id);
+    this.hits++;
+    return hit;
+  }
+
+  /** Not young: an old entry is a hit too, and becomes young again. */
+  private getOld(id: string): number {
     const aged = this.old.get(id);
     if (aged === undefined) return -1;
     this.hits++;

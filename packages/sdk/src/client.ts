@@ -1,7 +1,7 @@
-import { cohortOf, createEvaluator, type Cohort, type EvaluationContext, type Flag, type Reason } from '@rampart/core';
+import { COHORTS, cohortOf, createEvaluator, type Cohort, type EvaluationContext, type EvaluationResult, type Flag, type Reason } from '@rampart/core';
 import { parseConfig, type SdkConfig } from './config.js';
 import { Emitter } from './emitter.js';
-import type { ExposureCells } from './exposure-cells.js';
+import { newExposureCounts, type ExposureCounts } from './exposure-counts.js';
 import { createReporter, type Reporter } from './reporter.js';
 import { startSync } from './sync.js';
 import { fetchTransport } from './transport/fetch.js';
@@ -11,13 +11,19 @@ import { TOKEN_REFUSED, type ClientEvents, type ClientOptions, type ClientState,
 
 export { TOKEN_REFUSED, type ClientEvents, type ClientOptions, type ClientState, type ClientStatus, type ConfigStorage, type FlagResult } from './client-types.js';
 
-/** A flag of the config in use, with its exposure cells for the current minute (no lookup per call). */
+/** A flag of the config in use, with its exposure counts (no lookup per call). */
 class FlagEntry {
-  cells: ExposureCells | undefined = undefined;
-  constructor(readonly flag: Flag) {}
+  constructor(
+    readonly flag: Flag,
+    /** Null until the flag's first exposure; counts nobody reads with `reportExposures: false`. */
+    public exposures: ExposureCounts | null,
+  ) {}
 }
 
-/** The one place results are built, so they all get the same hidden class. */
+/**
+ * Results off the hot path. `evaluate` writes the same literal out: the same seven properties in
+ * the same order, so every result has one hidden class.
+ */
 function flagResult(
   flag: string,
   value: boolean,
@@ -58,16 +64,20 @@ export class RampartClient extends Emitter<ClientEvents> {
   private readonly sync;
   private readonly now: () => number;
   private readonly staleAfterMs: number;
-  private readonly reportExposures: boolean;
   private staleTimer: ReturnType<typeof setInterval>;
   /** Whether anyone listens to `evaluation`: checked on every evaluation, so a field, not a lookup. */
   private emitsEvaluations = false;
+  /**
+   * Where evaluations count exposures when they are not reported: a sink nobody reads, so that
+   * `evaluate` has no branch on the option. Null when reporting: each flag gets its own counts.
+   */
+  private readonly uncounted: ExposureCounts | null;
 
   constructor(private readonly options: ClientOptions) {
     super();
     this.now = options.now ?? Date.now;
     this.staleAfterMs = options.staleAfterMs ?? 60_000;
-    this.reportExposures = options.reportExposures ?? true;
+    this.uncounted = (options.reportExposures ?? true) ? null : newExposureCounts();
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
     this.evaluator = createEvaluator({
       env: options.env ?? defaultEnv(),
@@ -134,42 +144,69 @@ export class RampartClient extends Emitter<ClientEvents> {
   }
 
   /** Evaluates a flag locally. Never throws: problems come back as a reason and errorCode, with `defaultValue`. */
-  evaluate(key: string, context: EvaluationContext, defaultValue = false): FlagResult {
-    let result: FlagResult;
-    try {
-      // Most call sites evaluate one flag again and again: skip the Map lookup then.
-      let entry = this.lastEntry;
-      if (key !== this.lastKey || entry === undefined) {
-        entry = this.flags.get(key);
-        this.lastKey = key;
-        this.lastEntry = entry;
-      }
-      if (entry === undefined) {
-        result = this.config
-          ? flagResult(key, defaultValue, 'FLAG_NOT_FOUND', 'FLAG_NOT_FOUND', undefined, undefined, 'off')
-          : flagResult(key, defaultValue, 'ERROR', 'NOT_READY', undefined, undefined, 'off');
-      } else {
-        const flag = entry.flag;
-        const r = this.evaluator.evaluate(flag, context);
-        const cohort = cohortOf(r.reason);
-        const value = r.reason === 'ERROR' ? defaultValue : r.value;
-        result = flagResult(key, value, r.reason, r.errorCode, r.bucket, flag.version, cohort);
-        if (this.reportExposures) this.countExposure(entry, cohort);
-      }
-    } catch (err) {
-      this.fail(err);
-      result = flagResult(key, defaultValue, 'ERROR', 'GENERAL', undefined, undefined, 'off');
-    }
+  evaluate(key: string, context: EvaluationContext, defaultValue?: boolean): FlagResult {
+    // Only the common case is here, and no step of it can throw (the evaluator catches its own
+    // errors), so there is no try/catch: this stays small enough for V8 to inline it, with the
+    // evaluator, into its callers. The result is built last and only returned, so a caller
+    // that reads a field of it (`.value`) often gets no allocation at all; it must not be
+    // passed to a call on the way (V8 would then allocate it on every path).
+    const entry = key === this.lastKey ? this.lastEntry : this.entryOf(key);
+    if (entry === undefined) return this.unknown(key, defaultValue);
+    // The evaluator applies the default itself (undefined: false) on an ERROR.
+    const r = this.evaluator.evaluate(entry.flag, context, defaultValue);
+    // The cohort's slot in COHORTS (cohortOf, written out: V8 counts every inlined function
+    // against one budget, and this path must stay within it with the evaluator).
+    const reason = r.reason;
+    const slot = reason === 'ROLLOUT' ? 0 : reason === 'NOT_IN_ROLLOUT' ? 1 : reason === 'ALLOWLIST' ? 2 : 3;
+    const counts = entry.exposures;
+    if (counts === null || this.emitsEvaluations) return this.reported(entry, key, r, slot);
+    counts[slot]!++;
+    // flagResult written out too: the same seven properties in the same order, one hidden class.
+    return { flag: key, value: r.value, reason, errorCode: r.errorCode, bucket: r.bucket, version: entry.flag.version, cohort: COHORTS[slot]! };
+  }
+
+  private entryOf(key: string): FlagEntry | undefined {
+    const entry = this.flags.get(key);
+    this.lastKey = key;
+    this.lastEntry = entry;
+    return entry;
+  }
+
+  /** A flag not in the config, or no config yet. */
+  private unknown(key: string, defaultValue = false): FlagResult {
+    const result = this.config
+      ? flagResult(key, defaultValue, 'FLAG_NOT_FOUND', 'FLAG_NOT_FOUND', undefined, undefined, 'off')
+      : flagResult(key, defaultValue, 'ERROR', 'NOT_READY', undefined, undefined, 'off');
     if (this.emitsEvaluations) this.emit('evaluation', result);
     return result;
   }
 
-  /** One exposure in the current minute's cells kept with the flag; a lookup only once a minute. */
-  private countExposure(entry: FlagEntry, cohort: Cohort): void {
-    let cells = entry.cells;
-    if (cells === undefined || !cells.live) cells = entry.cells = this.reporter.exposureCells(entry.flag.key);
-    // Not open yet (the first of its cohort this minute), or a custom clock: the reporter counts it.
-    if (cells === undefined || !cells.count(cohort)) this.reporter.exposure(entry.flag.key, cohort);
+  /**
+   * The uncommon end of `evaluate`: the flag's first exposure (from then on it is counted in
+   * place, in counts the reporter folds into per-minute aggregates), an exposure with a custom
+   * clock (which must be read per exposure, so every one comes here), and `evaluation`
+   * listeners.
+   */
+  private reported(entry: FlagEntry, key: string, r: EvaluationResult, slot: number): FlagResult {
+    const result = flagResult(key, r.value, r.reason, r.errorCode, r.bucket, entry.flag.version, COHORTS[slot]!);
+    try {
+      if (entry.exposures !== null) {
+        entry.exposures[slot]!++;
+      } else {
+        const counts = this.reporter.exposureCounts(entry.flag.key);
+        if (counts === undefined) {
+          this.reporter.exposure(entry.flag.key, COHORTS[slot]!);
+        } else {
+          entry.exposures = counts;
+          counts[slot]!++;
+        }
+      }
+    } catch (err) {
+      // A custom clock is the application's code: evaluation must not throw.
+      this.fail(err);
+    }
+    if (this.emitsEvaluations) this.emit('evaluation', result);
+    return result;
   }
 
   /** The value only. */
@@ -258,10 +295,12 @@ export class RampartClient extends Emitter<ClientEvents> {
 
   private install(config: SdkConfig, source: ClientStatus['source']): void {
     const previous = this.flags;
-    const next = new Map(config.flags.map((f) => [f.key, new FlagEntry(f)]));
+    const next = new Map(config.flags.map((f) => [f.key, new FlagEntry(f, this.uncounted)]));
     this.flags = next;
     this.lastKey = undefined;
     this.lastEntry = undefined;
+    // Counts of flags no longer in the config are reported and let go (bounded memory).
+    this.reporter.retainExposureCounts(next);
     this.config = config;
     this.source = source;
     if (source === 'server') this.lastSyncAt = this.now();

@@ -1,5 +1,5 @@
-import { addToHistogram, type Cohort, type Histogram } from '@rampart/core';
-import { MinuteClock, cohortSlot, minuteOf, type ExposureCells } from './exposure-cells.js';
+import { COHORTS, addToHistogram, type Cohort, type Histogram } from '@rampart/core';
+import { MinuteClock, cohortSlot, minuteOf, newExposureCounts, type ExposureCounts } from './exposure-counts.js';
 
 /** One row of `POST /api/metrics`'s `aggregates` (the server's shape). */
 export interface Aggregate {
@@ -55,32 +55,51 @@ export function createReporter(opts: ReporterOptions) {
   // Exposures are counted on every evaluation, so they must not read the clock (Date.now() is
   // 50–130 ns on a VM, as much as the rest of the SDK's work): with the real clock, the current
   // minute is advanced by a timer at each minute boundary (and by every flush, so a late timer
-  // never lets a flushed minute receive more counts). An exposure is dated by the minute this
-  // process last saw begin, i.e. one that happens while the event loop is blocked across a
-  // boundary counts in the minute before it. Any other clock (a test's) is read per exposure.
+  // never lets a flushed minute receive counts). An exposure is dated by the minute this process
+  // last saw begin, i.e. one that happens while the event loop is blocked across a boundary
+  // counts in the minute before it. Any other clock (a test's) is read per exposure.
   const ticking = opts.now === Date.now;
-  const clock = new MinuteClock(opts.now, ticking);
+  const clock = new MinuteClock(opts.now, ticking, () => advance());
+  /**
+   * With the real clock: the current minute's exposures per flag, counted in place by the
+   * client (see ExposureCounts). Only the flags of the config in use (`retainExposureCounts`).
+   */
+  const counters = new Map<string, ExposureCounts>();
 
-  function exposureCellsOf(flag: string): ExposureCells {
-    return clock.cellsOf(flag);
+  function exposureCountsOf(flag: string): ExposureCounts {
+    let counts = counters.get(flag);
+    if (counts === undefined) {
+      counts = newExposureCounts();
+      counters.set(flag, counts);
+    }
+    return counts;
   }
 
-  /** Counts an exposure; the first of a cohort in the minute opens its aggregate. */
-  function countExposure(flag: string, cohort: Cohort): void {
-    const cells = exposureCellsOf(flag);
-    if (cells.count(cohort)) return;
-    const opened = cell(flag, cohort, '_exposures', 'counter', clock.minute);
-    opened.count++;
-    // Kept only while it is open: with a full buffer, trim() may have dropped it at once.
-    if (open.get(cellKey(clock.minute, flag, cohort, '_exposures')) === opened) cells.slots[cohortSlot(cohort)] = opened;
+  /**
+   * Moves the counted exposures into the current minute's aggregates, opening those not open
+   * yet (so they count as pending, and the bound on pending aggregates applies to them as to
+   * any other). Called before the minute changes, so every count lands in the minute it was
+   * made in; and on every flush and stats read, so `pending` is exact when anyone looks.
+   */
+  function fold(): void {
+    for (const [flag, counts] of counters) foldCounts(flag, counts);
   }
 
-  /** An open exposure aggregate that trim() dropped: the next exposure opens a new one. */
-  function forgetExposureCell(a: Aggregate): void {
-    if (a.metric !== '_exposures' || a.minute !== clock.minute) return;
-    const slots = clock.cells.get(a.flag)?.slots;
-    const i = slots ? slots.indexOf(a) : -1;
-    if (i >= 0) slots![i] = null;
+  function foldCounts(flag: string, counts: ExposureCounts): void {
+    for (let slot = 0; slot < counts.length; slot++) {
+      const n = counts[slot]!;
+      if (n === 0) continue;
+      counts[slot] = 0;
+      cell(flag, COHORTS[slot]!, '_exposures', 'counter', clock.minute).count += n;
+    }
+  }
+
+  /** Moves to the clock's minute, the old minute's exposures counted in it. */
+  function advance(): void {
+    const now = minuteOf(opts.now());
+    if (now === clock.minute) return;
+    fold();
+    clock.minute = now;
   }
 
   function cell(flag: string, cohort: Cohort, metric: string, kind: Kind, at: number): Aggregate {
@@ -111,10 +130,9 @@ export function createReporter(opts: ReporterOptions) {
         }
         continue;
       }
-      const first = open.entries().next();
+      const first = open.keys().next();
       if (first.done) return;
-      open.delete(first.value[0]);
-      forgetExposureCell(first.value[1]);
+      open.delete(first.value);
       stats.pending--;
       stats.dropped++;
     }
@@ -136,9 +154,10 @@ export function createReporter(opts: ReporterOptions) {
 
   /** Moves closed minutes (or all, when closing) into the queue and sends the queue in order. */
   function flush(all: boolean): Promise<void> {
-    clock.advance();
-    // Everything leaves `open`, the current minute's exposure cells included: start new ones.
-    if (all) clock.retire();
+    advance();
+    // Counted exposures of the current minute join its aggregates too: they are sent on
+    // close, and `pending` counts them.
+    fold();
     const current = clock.minute; // advance() just set it from the clock
     const ready: Aggregate[] = [];
     for (const [key, a] of open) {
@@ -175,15 +194,24 @@ export function createReporter(opts: ReporterOptions) {
   return {
     /** Counts one exposure in the current minute. */
     exposure(flag: string, cohort: Cohort): void {
-      if (ticking) countExposure(flag, cohort);
+      if (ticking) exposureCountsOf(flag)[cohortSlot(cohort)]!++;
       else cell(flag, cohort, '_exposures', 'counter', opts.now()).count++;
     },
     /**
-     * The current minute's exposure cells of `flag`, for a caller that counts on every
-     * evaluation: keep it while `live`, then ask again. Undefined with a clock other than
-     * Date.now, which has to be read per exposure (use `exposure()` then).
+     * The exposure counts of `flag`, for a caller that counts on every evaluation: it adds one
+     * to the slot of the subject's cohort (its index in `COHORTS`), and may keep the counts for
+     * as long as the flag is in the config (see `retainExposureCounts`). Undefined with a clock
+     * other than Date.now, which has to be read per exposure (use `exposure()` then).
      */
-    exposureCells: (flag: string): ExposureCells | undefined => (ticking ? exposureCellsOf(flag) : undefined),
+    exposureCounts: (flag: string): ExposureCounts | undefined => (ticking ? exposureCountsOf(flag) : undefined),
+    /** After a config change: the counts of flags no longer in it are folded, then forgotten. */
+    retainExposureCounts(flags: { has(flag: string): boolean }): void {
+      for (const [flag, counts] of counters) {
+        if (flags.has(flag)) continue;
+        foldCounts(flag, counts);
+        counters.delete(flag);
+      }
+    },
     http(flag: string, cohort: Cohort, status: number, latencyMs: number, at = opts.now()): void {
       const lat = cell(flag, cohort, '_http_latency_ms', 'distribution', at);
       lat.count++;
@@ -204,7 +232,10 @@ export function createReporter(opts: ReporterOptions) {
       c.sum! += value;
       addToHistogram(c.histogram!, value);
     },
-    stats: (): Readonly<ReporterStats> => ({ ...stats }),
+    stats(): Readonly<ReporterStats> {
+      fold();
+      return { ...stats };
+    },
     flush: () => flush(false),
     /** Sends everything, the current minute included, and stops the timer. */
     async close(): Promise<void> {
