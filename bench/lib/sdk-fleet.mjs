@@ -26,8 +26,12 @@ export function startFleet() {
   });
   const request = (msg, replyType) =>
     new Promise((resolve, reject) => {
-      waiting.set(replyType, resolve);
-      child.once('exit', (code) => reject(new Error(`fleet process exited (${code}) before '${replyType}'`)));
+      const exited = (code) => reject(new Error(`fleet process exited (${code}) before '${replyType}'`));
+      child.once('exit', exited);
+      waiting.set(replyType, (reply) => {
+        child.off('exit', exited);
+        resolve(reply);
+      });
       child.send(msg);
     });
   return { child, request };

@@ -31,7 +31,10 @@ export class ConfigCache {
     private readonly ttlMs: number,
   ) {
     this.unsubscribe = bus.subscribe((e) => {
-      if (e.kind === 'flag' || e.kind === 'resync') this.invalidate();
+      if (e.kind === 'resync') this.invalidate();
+      // The writing replica hears its own change twice (emitLocal, then its NOTIFY), and has
+      // usually reloaded in between: a snapshot that already holds the notified version stays.
+      else if (e.kind === 'flag' && !((this.snapshot?.flags.get(e.key)?.version ?? -1) >= e.version)) this.invalidate();
     });
   }
 
