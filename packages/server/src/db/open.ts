@@ -12,6 +12,8 @@ export interface DatabaseConfig {
 /** `DATABASE_URL` selects PostgreSQL; otherwise the embedded PGlite in `dataDir`. */
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.databaseUrl) return openPostgres({ url: config.databaseUrl, poolMax: config.poolMax });
-  await mkdir(config.dataDir, { recursive: true });
+  // PGlite keeps a `memory://` data dir in memory: there is no directory to create (mkdir made
+  // a stray `memory:` folder in the working directory).
+  if (!config.dataDir.startsWith('memory://')) await mkdir(config.dataDir, { recursive: true });
   return openPglite(config.dataDir);
 }
