@@ -2,13 +2,13 @@
 // bare Fastify route (the floor), on loopback, with autocannon, in the same run.
 // Each server runs in its own process; autocannon runs in this one.
 // stdout: the markdown report; stderr: progress.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { cpuMicros } from './lib/proc.mjs';
+import { cpuMicros, pinToCore } from './lib/proc.mjs';
 import { stop } from './lib/rollup-fixture.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -20,15 +20,8 @@ const ADMIN = 'rpt_bench-admin-token-0123456789abcdefghij';
 // On a machine this small the client and the server fight for the same cores, and where the
 // scheduler happens to put them moves a run by ±40 %. With taskset, autocannon keeps core 0 and
 // every server core 1, so all targets are measured under the same placement.
-const pinned = os.cpus().length >= 2 && hasTaskset();
-function hasTaskset() {
-  try {
-    execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+// Only with a core 1 for the servers.
+const pinned = os.cpus().length >= 2 && pinToCore(process.pid, 0);
 
 function startProcess(args, env, ready) {
   return new Promise((resolve, reject) => {

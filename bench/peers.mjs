@@ -26,7 +26,7 @@
 //   --no-write: print the report only. UNLEASH_SERVER_VERSION overrides the unleash-server version.
 // stdout: the markdown report (also written between <!-- peers:start --> and <!-- peers:end -->);
 // stderr: progress.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -38,7 +38,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { Unleash } from 'unleash-client';
-import { cpuMicros } from './lib/proc.mjs';
+import { cpuMicros, pinToCore } from './lib/proc.mjs';
 import { startFleet, wallNow } from './lib/sdk-fleet.mjs';
 import { ADMIN, PG_BASE, cleanups, runCleanups, stop } from './lib/rollup-fixture.mjs';
 
@@ -104,13 +104,8 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 // Pinning as in bench/http-eval.mjs: autocannon (this process) on core 0, the servers on core 1.
 let pinned = false;
 function pinSelf() {
-  if (os.cpus().length < 2) return;
-  try {
-    execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
-    pinned = true;
-  } catch {
-    pinned = false;
-  }
+  // Only with a core 1 for the servers.
+  pinned = os.cpus().length >= 2 && pinToCore(process.pid, 0);
 }
 
 /** Spawns a server process (on core 1 when pinned); keeps the tail of its output for errors. */

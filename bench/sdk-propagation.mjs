@@ -20,11 +20,10 @@
 // stdout: the markdown report; stderr: progress. PostgreSQL: a scratch database
 // rampart_bench_prop_<pid> on PGHOST_URL (default postgres://postgres@127.0.0.1:5432), dropped at
 // the end, also on failure.
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pinToCore } from './lib/proc.mjs';
+import { cpuMicros, pinToCore } from './lib/proc.mjs';
 import { startFleet, wallNow } from './lib/sdk-fleet.mjs';
 import pg from 'pg';
 import { ADMIN, PG_BASE, adminSql, cleanupOnSignals, cleanups, runCleanups, startServer, stop } from './lib/rollup-fixture.mjs';
@@ -58,15 +57,7 @@ async function admin(url, method, path, body) {
   return res.json();
 }
 
-/** CPU time (user + system, ms) a process has used so far, from /proc; NaN elsewhere. */
-function cpuMs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ 100)
-  } catch {
-    return NaN;
-  }
-}
+const cpuMs = (pid) => cpuMicros(pid) / 1000;
 
 /** `promise`, or a rejection after `ms`. */
 function within(promise, ms, what) {
@@ -140,17 +131,24 @@ try {
     for (const f of fleets) all.push(...(await f.request({ type: 'report' }, 'report')).clients);
     return all.map((c) => ({ replica: c.replica, seen: new Map(c.seen), errors: c.errors }));
   };
+  /** The fleets' report once every client has `version`, or the last one after `ms`. */
+  const untilAllSeen = async (version, ms, pollMs) => {
+    const end = performance.now() + ms;
+    for (;;) {
+      const got = await fleetReport();
+      if (got.every((c) => c.seen.has(version))) return got;
+      if (performance.now() > end) {
+        log(`not every client saw version ${version} ${ms} ms after it`);
+        return got;
+      }
+      await sleep(pollMs);
+    }
+  };
   const cold = [];
   for (let n = 0; n < WARMUP_CHANGES; n++) {
     const flag = await admin(A, 'PUT', `/api/admin/feature-flags/${FLAG}`, { rolloutPercentage: 50 + n });
     const answered = wallNow();
-    const end = performance.now() + 10_000;
-    let got = [];
-    while (performance.now() < end) {
-      got = await fleetReport();
-      if (got.every((c) => c.seen.has(flag.version))) break;
-      await sleep(50);
-    }
+    const got = await untilAllSeen(flag.version, 10_000, 50);
     const committed = Math.min(answered, heard.get(flag.version) ?? Infinity);
     if (n === 0) for (const c of got) if (c.seen.has(flag.version)) cold.push(c.seen.get(flag.version) - committed);
     await sleep(SPACING_MS);
@@ -172,21 +170,7 @@ try {
     await sleep(Math.max(0, SPACING_MS - (wallNow() - sent)));
   }
   const last = changes[changes.length - 1].version;
-  const collect = async () => {
-    const got = await fleetReport();
-    clients.length = 0;
-    clients.push(...got);
-  };
-  const settleEnd = performance.now() + SETTLE_MS;
-  for (;;) {
-    await collect();
-    if (clients.every((c) => c.seen.has(last))) break;
-    if (performance.now() > settleEnd) {
-      log(`not every client saw the last change ${SETTLE_MS} ms after it`);
-      break;
-    }
-    await sleep(100);
-  }
+  clients.push(...(await untilAllSeen(last, SETTLE_MS, 100)));
   const benchCpu = fleetCpu() - cpu0.bench;
   // CPU per change (ms), for where the fan-out's time goes; includes the 15 s heartbeats and idle timers.
   const cpuPerChange = {

@@ -20,18 +20,9 @@ export function newExposureCounts(): ExposureCounts {
   return new Float64Array(COHORTS.length);
 }
 
-/** The index of a cohort in `COHORTS`, i.e. its slot in `ExposureCounts`. */
+/** The index of a cohort in `COHORTS`, i.e. its slot in `ExposureCounts` (off the hot path). */
 export function cohortSlot(cohort: Cohort): number {
-  switch (cohort) {
-    case 'exposed':
-      return 0;
-    case 'control':
-      return 1;
-    case 'allowlist':
-      return 2;
-    default:
-      return 3;
-  }
+  return COHORTS.indexOf(cohort);
 }
 
 /**

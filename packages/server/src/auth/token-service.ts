@@ -51,10 +51,11 @@ export async function startTokenService(db: Database, bus: ChangeBus, opts: Toke
   const lease = await startReplicaLease(db, { leaseMs: opts.leaseMs, onBehind: forget, log: opts.log });
   const unsubscribe = bus.subscribe((e) => {
     if (e.kind === 'resync') forget();
-    if (e.kind !== 'tokens') return;
+    // Only revocations carry an epoch; a new token was in nobody's cache.
+    if (e.kind !== 'tokens' || e.epoch === undefined) return;
     forget();
     // Only now may revocations waiting on this replica go on.
-    if (e.epoch !== undefined) lease.acknowledge(e.epoch);
+    lease.acknowledge(e.epoch);
   });
 
   /** A cached identity, if the entry is young and this replica's lease still vouches for the cache. */
@@ -70,7 +71,7 @@ export async function startTokenService(db: Database, bus: ChangeBus, opts: Toke
     return db.transaction(async (tx) => {
       const row = await store.insert(tx, { id, name, role, hash: hashSecret(secret), createdBy: ctx?.actor.name ?? null });
       if (ctx) await appendAudit(tx, ctx, { action: 'token.create', target: id, after: { id, name, role } });
-      // A new token was in nobody's cache: no epoch, nothing to wait for.
+      // No epoch: a new token was in nobody's cache, so caches stay (the admin UI still hears of it).
       await bus.publish(tx, { kind: 'tokens' });
       return row;
     });

@@ -31,10 +31,7 @@ export class ConfigCache {
     private readonly ttlMs: number,
   ) {
     this.unsubscribe = bus.subscribe((e) => {
-      if (e.kind === 'resync') this.invalidate();
-      // The writing replica hears its own change twice (emitLocal, then its NOTIFY), and has
-      // usually reloaded in between: a snapshot that already holds the notified version stays.
-      else if (e.kind === 'flag' && !((this.snapshot?.flags.get(e.key)?.version ?? -1) >= e.version)) this.invalidate();
+      if (e.kind === 'resync' || (e.kind === 'flag' && !this.holds(e.key, e.version))) this.invalidate();
     });
   }
 
@@ -48,6 +45,16 @@ export class ConfigCache {
   fresh(): ConfigSnapshot | undefined {
     const snap = this.snapshot;
     return snap && Date.now() - snap.loadedAt < this.ttlMs ? snap : undefined;
+  }
+
+  /**
+   * Whether the loaded snapshot already has `key` at `version` or newer. The writing replica
+   * hears its own change twice (emitLocal, then its NOTIFY) and has usually reloaded in
+   * between: that snapshot stays.
+   */
+  private holds(key: string, version: number): boolean {
+    const held = this.snapshot?.flags.get(key)?.version;
+    return held !== undefined && held >= version;
   }
 
   invalidate(): void {

@@ -82,7 +82,7 @@ export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; toke
     // The cache has cleared itself on this same event (it subscribed first).
     if (e.kind === 'flag' || e.kind === 'resync') pushAll();
     // After a resync a revocation may have been missed too.
-    if (e.kind === 'tokens' || e.kind === 'resync') void recheckTokens();
+    if ((e.kind === 'tokens' && e.epoch !== undefined) || e.kind === 'resync') void recheckTokens();
   });
 
   const heartbeat = setInterval(() => {
