@@ -61,6 +61,7 @@ export const ERROR_CATALOG = {
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the Retry-After seconds.' },
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side.' },
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unreachable; retry shortly.' },
+  DATABASE_BUSY: { status: 503, message: 'Every database connection of this server stayed busy; retry in a second.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

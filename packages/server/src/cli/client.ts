@@ -35,6 +35,7 @@ const HINTS: Record<string, string> = {
   VERSION_CONFLICT: 'someone changed the flag meanwhile; run the command again',
   RATE_LIMITED: 'wait and retry',
   DATABASE_UNAVAILABLE: 'the server cannot reach its database; retry shortly',
+  DATABASE_BUSY: 'the server\'s database connections are all busy; retry in a second',
 };
 
 /** A thin fetch wrapper over the admin and evaluation APIs. */

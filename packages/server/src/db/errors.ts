@@ -2,6 +2,15 @@
  * Recognises errors that mean "the database is not reachable" (as opposed to a bad query),
  * so the API can answer 503 with a code instead of a 500.
  */
+/**
+ * Every pooled connection stayed busy for the pool's whole wait (pg-pool's own message): the
+ * database answers, this replica is asking too much of it at once. Worth a retry, not an alarm
+ * about the database being down.
+ */
+export function isDatabaseBusy(err: unknown): boolean {
+  return err instanceof Error && /timeout exceeded when trying to connect/i.test(err.message);
+}
+
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;

@@ -4,6 +4,8 @@ import type { Database, Queryable } from './database.js';
 export interface PostgresOptions {
   readonly url: string;
   readonly poolMax?: number;
+  /** How long a query waits for a free pooled connection before it fails (DATABASE_BUSY). */
+  readonly poolWaitMs?: number;
   /** Called when the listener connection fails; it reconnects by itself. */
   readonly onListenerError?: (err: Error) => void;
 }
@@ -17,7 +19,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolMax ?? 10,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.poolWaitMs ?? 5_000,
     // Rampart is an internal service: fail fast rather than hang when the database is gone.
     query_timeout: 30_000,
   });

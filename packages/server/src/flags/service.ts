@@ -3,6 +3,7 @@ import type { Database, Queryable } from '../db/database.js';
 import type { ChangeBus } from '../events/change-bus.js';
 import { AppError } from '../errors.js';
 import { appendAudit, type ChangeContext } from '../audit/store.js';
+import { createKeyQueue } from './key-queue.js';
 import { getFlag, insertFlag, listFlags, stateOf, writeFlag, type FlagRecord, type FlagState, type ListFlagsQuery } from './store.js';
 
 export interface CreateFlagInput {
@@ -53,6 +54,8 @@ function unique(ids: readonly string[]): string[] {
 }
 
 export function createFlagService(db: Database, bus: ChangeBus) {
+  const serially = createKeyQueue();
+
   /**
    * The one write path: lock the row, check the caller's version, apply, bump the version,
    * append the audit event and queue the change notification, all in one transaction.
@@ -64,7 +67,7 @@ export function createFlagService(db: Database, bus: ChangeBus) {
     action: string,
     apply: (current: FlagRecord) => { state: FlagState; archive?: boolean },
   ): Promise<ChangeResult> {
-    const result = await db.transaction((tx) => changeIn(tx, ctx, key, expected, action, apply));
+    const result = await serially(key, () => db.transaction((tx) => changeIn(tx, ctx, key, expected, action, apply)));
     if (result.changed) bus.emitLocal({ kind: 'flag', key, version: result.flag.version });
     return result;
   }

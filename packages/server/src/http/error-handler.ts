@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { isDatabaseUnavailable } from '../db/errors.js';
+import { isDatabaseBusy, isDatabaseUnavailable } from '../db/errors.js';
 import { AppError, type ErrorBody, type ErrorCode } from '../errors.js';
 
 /** Fastify's own error codes, mapped onto the catalog. */
@@ -31,6 +31,7 @@ export function toAppError(err: unknown): AppError {
   if (fe.statusCode === 429 || (fe as { code?: string }).code === 'RATE_LIMITED') return new AppError('RATE_LIMITED');
   if (fe.code && FASTIFY_CODES[fe.code]) return new AppError(FASTIFY_CODES[fe.code]!, fe.message);
   if (fe.code === 'insufficient_privilege' || fe.code === '42501') return new AppError('INTERNAL_ERROR');
+  if (isDatabaseBusy(err)) return new AppError('DATABASE_BUSY');
   if (isDatabaseUnavailable(err)) return new AppError('DATABASE_UNAVAILABLE');
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new AppError('VALIDATION_ERROR', fe.message);
@@ -50,6 +51,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: App
   // Errors raised before the hooks ran (a malformed URL) still carry the request id.
   reply.header('x-request-id', request.id);
   if (err.code === 'DATABASE_UNAVAILABLE') reply.header('retry-after', '5');
+  if (err.code === 'DATABASE_BUSY') reply.header('retry-after', '1');
   return reply.code(err.status).type('application/json').send(body);
 }
 
