@@ -1,15 +1,33 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TokenService } from '../auth/token-service.js';
 import type { ConfigCache } from '../evaluation/config-cache.js';
 import type { ChangeBus } from '../events/change-bus.js';
 import { sdkConfigOf } from './config.js';
 
-const PING = Buffer.from(': ping\n\n');
-const RETRY = Buffer.from('retry: 1000\n\n');
+/**
+ * An event as bytes, in both framings a stream may have: the body as is (an HTTP/1.0 client's
+ * stream, delimited by the connection's end) and as one HTTP/1.1 chunk (size, data, CRLF).
+ */
+interface Frame {
+  readonly body: Buffer;
+  readonly chunk: Buffer;
+}
+
+function frameOf(text: string): Frame {
+  const body = Buffer.from(text);
+  return { body, chunk: Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, CRLF]) };
+}
+
+const CRLF = Buffer.from('\r\n');
+const PING = frameOf(': ping\n\n');
+const RETRY = frameOf('retry: 1000\n\n');
 
 interface Client {
   readonly res: ServerResponse;
+  /** Set when the response is chunked: then whole chunks are written to the socket directly. */
+  readonly socket: Socket | undefined;
   readonly secret: string | undefined;
   /** The etag this client last received. */
   sent: string | undefined;
@@ -27,29 +45,32 @@ export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; toke
   let again = false;
 
   /**
-   * One payload, already encoded: a string would be UTF-8 encoded again for every stream
-   * (~20 % of the write loop's CPU for a 33 kB config). Node corks a chunked write itself but
-   * uncorks on the next tick, after the loop has been through every stream; uncorking here
-   * sends each copy (size, data, CRLF: one writev) at once, so the clients read the first
-   * copies while the hub still writes the rest.
+   * One event, encoded and framed once for every stream (a string would be UTF-8 encoded again
+   * for every stream: ~20 % of the write loop's CPU for a 33 kB config). A chunked response's
+   * chunk goes straight to its socket: through `res.write` each copy took three buffers through
+   * Node's HTTP layer (size line, data, CRLF) and cost ~6 µs more of the ~20 µs a write costs on
+   * a slow 2-core VM (bench/sdk-propagation.mjs, docs/benchmarks.md). Once the headers are
+   * flushed the response writes nothing of its own until `end()`, which adds the last chunk.
    */
-  function write(client: Client, payload: Buffer): void {
+  function write(client: Client, frame: Frame): void {
     const res = client.res;
     if (res.writableEnded) return;
-    res.cork();
-    res.write(payload);
-    res.uncork();
+    if (client.socket !== undefined) {
+      if (!client.socket.destroyed) client.socket.write(frame.chunk);
+      return;
+    }
+    res.write(frame.body);
   }
 
   /** The current config to every listed client whose copy differs; serialised and encoded once. */
   async function sendCurrent(targets: Iterable<Client>): Promise<void> {
     const snap = await deps.cache.get();
-    let payload: Buffer | undefined;
+    let frame: Frame | undefined;
     for (const c of targets) {
       if (c.sent === snap.etag) continue;
       c.sent = snap.etag;
-      payload ??= Buffer.from(`id: ${snap.etag}\nevent: config\ndata: ${JSON.stringify(sdkConfigOf(snap))}\n\n`);
-      write(c, payload);
+      frame ??= frameOf(`id: ${snap.etag}\nevent: config\ndata: ${JSON.stringify(sdkConfigOf(snap))}\n\n`);
+      write(c, frame);
     }
   }
 
@@ -100,8 +121,13 @@ export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; toke
     ): Promise<void> {
       res.writeHead(200, opts.headers);
       res.flushHeaders();
+      // Node decides the framing when it writes the headers (HTTP/1.1: chunked). A property of
+      // Node's OutgoingMessage, not of its documented API: without it, the streams go through
+      // res.write, as they would for an HTTP/1.0 client.
+      const chunked = (res as unknown as { chunkedEncoding?: unknown }).chunkedEncoding === true;
+      const socket = chunked && res.writableLength === 0 ? (res.socket ?? undefined) : undefined;
       // A reconnecting client that already holds the current config is not sent it again.
-      const client: Client = { res, secret: opts.secret, sent: opts.lastEventId };
+      const client: Client = { res, socket, secret: opts.secret, sent: opts.lastEventId };
       clients.add(client);
       const drop = () => clients.delete(client);
       req.on('close', drop);
