@@ -66,7 +66,9 @@ for (const { script, section } of SCRIPTS) {
     const report = await run(script);
     const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
     const note = passArgs.length ? ` (with \`${passArgs.join(' ')}\`: not comparable with full runs)` : '';
-    doc = replaceSection(doc, section, `_Last run: ${when} UTC, command \`npm run bench\`${note}._\n\n${report}`);
+    // The command as run: `--only` picks scripts without changing what each one measures.
+    const command = only ? `node bench/run.mjs --only=${only.join(',')}` : 'npm run bench';
+    doc = replaceSection(doc, section, `_Last run: ${when} UTC, command \`${command}\`${note}._\n\n${report}`);
     writeFileSync(docPath, doc);
   } catch (err) {
     failed = true;
