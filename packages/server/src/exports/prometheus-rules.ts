@@ -155,7 +155,7 @@ function serverRules(job: string): AlertRule[] {
       annotations: {
         summary: 'Rampart answers {{ $value | humanizePercentage }} of its requests with 5xx',
         description: 'Rampart’s own API (not the application under rollout) is failing; see the HTTP panels for the route.',
-        runbook_action: 'Find the route on the dashboard, then the error in the server log by request id. 503 DATABASE_UNAVAILABLE: the database.',
+        runbook_action: 'Find the route on the dashboard, then the error in the server log by request id. 503 DATABASE_UNAVAILABLE: the database. 503 DATABASE_BUSY: every pooled connection stayed busy (raise RAMPART_PG_POOL_MAX or add a replica).',
       },
     },
     {
