@@ -73,7 +73,8 @@ describe.each(DRIVERS)('rollout plans on %s', (driver) => {
     } finally {
       await t.close();
     }
-  });
+    // Dozens of checkpoints over simulated days: ~4 s alone, 15–30 s when the whole suite loads both cores.
+  }, 90_000);
 
   it('rolls a 5xx regression at 5 % back to the policy’s target within two checkpoints, and says why', async () => {
     const key = 'chat';
