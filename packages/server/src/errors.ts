@@ -60,9 +60,10 @@ export const ERROR_CATALOG = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send application/json.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the Retry-After seconds.' },
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side.' },
-  DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unreachable; retry shortly.' },
-  DATABASE_BUSY: { status: 503, message: 'Every database connection of this server stayed busy; retry in a second.' },
-} as const satisfies Record<string, { status: number; message: string }>;
+  // retryAfterS: the Retry-After every answer with this code carries.
+  DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unreachable; retry shortly.', retryAfterS: 5 },
+  DATABASE_BUSY: { status: 503, message: 'Every database connection of this server stayed busy; retry in a second.', retryAfterS: 1 },
+} as const satisfies Record<string, { status: number; message: string; retryAfterS?: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 

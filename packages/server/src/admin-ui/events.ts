@@ -41,15 +41,8 @@ export function adminEventRoutes(deps: { bus: ChangeBus; tokens: TokenService; h
           if (!res.writableEnded) res.write(`id: ${++seq}\nevent: change\ndata: ${JSON.stringify(e)}\n\n`);
         };
         const unsubscribe = deps.bus.subscribe((e) => {
-          // A revoked token's stream ends; the UI's reconnect then gets its 401 and signs out. A
-          // token that cannot be checked now (database unreachable) ends it too: the reconnect is
-          // checked in full, and an unhandled rejection here would stop the whole process.
-          if (e.kind === 'tokens') {
-            deps.tokens.authenticate(secret ?? '').then(
-              (id) => (id ? send(e) : end()),
-              () => end(),
-            );
-          }
+          // A revoked token's stream ends; the UI's reconnect then gets its 401 and signs out.
+          if (e.kind === 'tokens') void deps.tokens.stillValid(secret).then((valid) => (valid ? send(e) : end()));
           // The UI knows no resync: an activity of no flag in particular makes it refetch everything.
           else send(e.kind === 'resync' ? { kind: 'activity', key: null, what: 'resync' } : e);
         });

@@ -77,7 +77,7 @@ export async function startTokenService(db: Database, bus: ChangeBus, opts: Toke
     });
   }
 
-  return {
+  const service = {
     async create(ctx: ChangeContext, name: string, role: Role): Promise<CreatedToken> {
       const token = newSecret();
       const row = await insertToken(ctx, name, role, token);
@@ -137,6 +137,20 @@ export async function startTokenService(db: Database, bus: ChangeBus, opts: Toke
     },
 
     /**
+     * For streams that re-check their token after a revocation: false when the token is revoked
+     * or unknown, and also when it cannot be checked now (database unreachable), so the stream
+     * ends and its reconnect is authenticated in full. Never rejects: the callers run outside
+     * any request, where an unhandled rejection would stop the process.
+     */
+    stillValid(secret: string | undefined): Promise<boolean> {
+      if (!secret) return Promise.resolve(false);
+      return service.authenticate(secret).then(
+        (identity) => identity !== undefined,
+        () => false,
+      );
+    },
+
+    /**
      * The identity of a secret verified within the cache TTL, without touching the database:
      * the evaluation fast path uses it and leaves every other case to `authenticate`.
      */
@@ -187,6 +201,7 @@ export async function startTokenService(db: Database, bus: ChangeBus, opts: Toke
       });
     },
   };
+  return service;
 }
 
 export type TokenService = Awaited<ReturnType<typeof startTokenService>>;

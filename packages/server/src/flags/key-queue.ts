@@ -24,5 +24,3 @@ export function createKeyQueue() {
     return result;
   };
 }
-
-export type KeyQueue = ReturnType<typeof createKeyQueue>;

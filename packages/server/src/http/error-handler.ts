@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isDatabaseBusy, isDatabaseUnavailable } from '../db/errors.js';
-import { AppError, type ErrorBody, type ErrorCode } from '../errors.js';
+import { AppError, ERROR_CATALOG, type ErrorBody, type ErrorCode } from '../errors.js';
 
 /** Fastify's own error codes, mapped onto the catalog. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -50,8 +50,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: App
   };
   // Errors raised before the hooks ran (a malformed URL) still carry the request id.
   reply.header('x-request-id', request.id);
-  if (err.code === 'DATABASE_UNAVAILABLE') reply.header('retry-after', '5');
-  if (err.code === 'DATABASE_BUSY') reply.header('retry-after', '1');
+  const entry = ERROR_CATALOG[err.code];
+  if ('retryAfterS' in entry) reply.header('retry-after', String(entry.retryAfterS));
   return reply.code(err.status).type('application/json').send(body);
 }
 

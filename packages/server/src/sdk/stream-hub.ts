@@ -93,15 +93,12 @@ export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; toke
   }
 
   /**
-   * A revoked token's streams end: the SDK's reconnect then gets its 401. A token that cannot be
-   * checked now (database unreachable) ends its stream too, failing closed: the reconnect is
-   * authenticated in full (503 while the database is away; the SDK keeps its config), and this
-   * never rejects, since an unhandled rejection would stop the whole process.
+   * A revoked token's streams end: the SDK's reconnect then gets its 401 (or a 503 while the
+   * database is away, when the token cannot be checked: the SDK keeps its config meanwhile).
    */
   async function recheckTokens(): Promise<void> {
     for (const c of clients) {
-      const valid = c.secret ? await deps.tokens.authenticate(c.secret).catch(() => undefined) : undefined;
-      if (!valid) c.res.end();
+      if (!(await deps.tokens.stillValid(c.secret))) c.res.end();
     }
   }
 
