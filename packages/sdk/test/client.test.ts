@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createEvaluator, type Flag } from '@rampart/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../server/test/support/databases.js';
 import { pgEnabled } from '../../server/test/support/pg-urls.js';
 import { createClient, type RampartClient } from '../src/index.js';
@@ -39,8 +39,12 @@ describe('SDK client against a real server process', () => {
     token = await sdkToken(server.url);
     await admin(server.url, 'POST', '/api/admin/feature-flags', { key: KEY, enabled: true, rolloutPercentage: 0, allowlist: BETA });
   });
+  // Each test's clients close when it ends: one left open keeps flushing (retrying what it could
+  // not send while the server was down), and its exposures would land in a later test's counts.
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
   afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   });
