@@ -15,12 +15,17 @@ export interface MigrationResult {
  */
 export async function migrate(db: Database): Promise<MigrationResult> {
   const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
-  await db.query(
-    `create table if not exists schema_migrations (
-       name text primary key,
-       applied_at timestamptz not null default now()
-     )`,
-  );
+  // Under the migrations' lock too: two first starts running `create table if not exists` at
+  // once can both find no table, and one then fails (type "schema_migrations" already exists).
+  await db.transaction(async (tx) => {
+    await tx.query(`select pg_advisory_xact_lock(hashtext('rampart:migrations'))`);
+    await tx.query(
+      `create table if not exists schema_migrations (
+         name text primary key,
+         applied_at timestamptz not null default now()
+       )`,
+    );
+  });
   const applied: string[] = [];
   const alreadyApplied: string[] = [];
   // A recorded migration is committed and never undone, so skipping it needs no lock: a start
