@@ -153,6 +153,17 @@ try {
     if (n === 0) for (const c of got) if (c.seen.has(flag.version)) cold.push(c.seen.get(flag.version) - committed);
     await sleep(SPACING_MS);
   }
+  // The replicas' PostgreSQL connections join them on core 1 once their pools are open (after the
+  // warm-up): in production the clients run on other machines, and on this one they keep core 0 to
+  // themselves. The benchmark's own LISTEN connection stays unpinned, with this process: both
+  // observe the commit, and slowing them would flatter the figures.
+  let pgPinned = 0;
+  if (pinned) {
+    const own = (await listener.query('select pg_backend_pid() as pid')).rows[0].pid;
+    const { rows } = await listener.query('select pid from pg_stat_activity where datname = current_database() and pid <> $1', [own]);
+    for (const r of rows) if (pinToCore(r.pid, 1)) pgPinned++;
+    log(`pinned ${pgPinned} of ${rows.length} PostgreSQL backends of the replicas to core 1`);
+  }
   cold.sort((a, b) => a - b);
   log(`warm-up: ${WARMUP_CHANGES} changes; the first (cold) reached ${cold.length} clients, p50 ${quantile(cold, 0.5)?.toFixed(1)} ms, max ${cold.at(-1)?.toFixed(1)} ms`);
 
@@ -238,7 +249,7 @@ try {
   const lines = [
     `Machine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${pgVersion} on the same machine (loopback); ` +
       `1-minute load average at the start ${LOAD_AT_START.toFixed(1)}. Two Rampart server processes on one PostgreSQL database ` +
-      `(default settings, watchdog schedule off)${pinned ? ', both replicas pinned to core 1 and the client process' + (PROCS === 1 ? '' : 'es') + ' to core 0 (`taskset`; PostgreSQL unpinned)' : ', no process pinned'}; ${CLIENTS.toLocaleString('en-US')} SDK clients in ${PROCS === 1 ? 'one client process' : `${PROCS} client processes of ${CLIENTS / PROCS} each`} ` +
+      `(default settings, watchdog schedule off)${pinned ? ', both replicas pinned to core 1 and the client process' + (PROCS === 1 ? '' : 'es') + ` to core 0 (\`taskset\`; ${pgPinned ? `the replicas' ${pgPinned} PostgreSQL backends on core 1 too, the rest of PostgreSQL and the benchmark process unpinned` : 'PostgreSQL unpinned'})` : ', no process pinned'}; ${CLIENTS.toLocaleString('en-US')} SDK clients in ${PROCS === 1 ? 'one client process' : `${PROCS} client processes of ${CLIENTS / PROCS} each`} ` +
       `(${CLIENTS / 2} streaming from each replica, \`reportExposures: false\`, the SDK's Node stream transport over node:http), all streaming after ${(connectMs / 1000).toFixed(1)} s; ` +
       'the PUTs are sent from the benchmark process, and times are read on one clock shared by all processes. ' +
       `${CHANGES} changes of one flag's rollout percentage through replica A, ${SPACING_MS} ms apart; ` +
