@@ -10,7 +10,8 @@ import { levelEnabled, requestIdFor } from '../http/logging.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { ConfigCache } from './config-cache.js';
 import { CONTEXT_LIMITS } from './routes.js';
-import type { EvaluationService } from './service.js';
+import { serializeMany, serializeOne } from './serialize.js';
+import type { EvaluationService, FlagEvaluation } from './service.js';
 
 /**
  * The hot path of `GET /api/evaluate/:key` and `GET /api/flags`.
@@ -51,6 +52,8 @@ export function createEvaluationFastPath(deps: {
 }): FastPath {
   let enabled = true;
   let served = 0;
+  const recordEvaluate = deps.metrics.requestRecorder('GET', '/api/evaluate/:key', 200);
+  const recordFlags = deps.metrics.requestRecorder('GET', FLAGS_PATH, 200);
 
   /** The query as the route would validate it, or undefined when the route would refuse it. */
   function contextFrom(query: string): EvaluationContext | undefined {
@@ -94,7 +97,7 @@ export function createEvaluationFastPath(deps: {
     if (!context) return false;
 
     const result = key === undefined ? { flags: deps.evaluation.evaluateManyIn(snap, context) } : deps.evaluation.evaluateIn(snap, key, context);
-    const body = JSON.stringify(result);
+    const body = key === undefined ? serializeMany(result as { flags: Record<string, FlagEvaluation> }) : serializeOne(result as FlagEvaluation);
     res.writeHead(200, {
       'x-request-id': requestIdFor(req),
       'content-type': JSON_TYPE,
@@ -102,7 +105,7 @@ export function createEvaluationFastPath(deps: {
     });
     res.end(body);
     deps.tokens.noteUse(identity);
-    deps.metrics.observeRequest('GET', key === undefined ? FLAGS_PATH : '/api/evaluate/:key', 200, (performance.now() - started) / 1000);
+    (key === undefined ? recordFlags : recordEvaluate)((performance.now() - started) / 1000);
     served++;
     return true;
   }

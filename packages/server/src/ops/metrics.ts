@@ -157,23 +157,39 @@ export function createMetrics(options: MetricsOptions = {}) {
     });
     return reading;
   }
-  // The latency histogram observes directly, through children bound once per route.
-  const durations = new Map<string, Histogram.Internal<'method' | 'route'>>();
+  // One recorder per method, route and status: the latency histogram observes directly, through
+  // a child bound once per route.
+  const recorders = new Map<string, (seconds: number) => void>();
+  const evaluationCells = new Map<string, Map<string, { n: number }>>();
+  function requestRecorder(method: string, route: string, status: number): (seconds: number) => void {
+    const count = requestCounts.cell(`${method} ${route} ${status}`, () => ({ method, route, status: String(status) }));
+    const h = metrics.httpDuration.labels(method, route);
+    return (seconds) => {
+      count.n++;
+      h.observe(seconds);
+    };
+  }
   return {
     ...metrics,
     observeRequest(method: string, route: string, status: number, seconds: number): void {
-      requestCounts.inc(`${method} ${route} ${status}`, () => ({ method, route, status: String(status) }));
-      const key = `${method} ${route}`;
-      let h = durations.get(key);
-      if (!h) {
-        h = metrics.httpDuration.labels(method, route);
-        durations.set(key, h);
-      }
-      h.observe(seconds);
+      const key = `${method} ${route} ${status}`;
+      let record = recorders.get(key);
+      if (!record) recorders.set(key, (record = requestRecorder(method, route, status)));
+      record(seconds);
     },
+    /**
+     * `observeRequest` for one fixed method, route and status, with the label lookups done once:
+     * for the evaluation fast path, where building the keys was a tenth of the request's own work.
+     */
+    requestRecorder,
     countEvaluation(flag: string, decision: string): void {
-      // Bounded: flags × 3 decisions. Archived flags' entries stay until restart.
-      evaluationCounts.inc(`${flag} ${decision}`, () => ({ flag, decision }));
+      // Bounded: flags × 3 decisions. Archived flags' entries stay until restart. Two lookups with
+      // the strings as they come (already hashed), not one with a key built per evaluation.
+      let byDecision = evaluationCells.get(flag);
+      if (!byDecision) evaluationCells.set(flag, (byDecision = new Map()));
+      let cell = byDecision.get(decision);
+      if (!cell) byDecision.set(decision, (cell = evaluationCounts.cell(`${flag} ${decision}`, () => ({ flag, decision }))));
+      cell.n++;
     },
     /** Adds an accepted batch's HTTP outcomes per status class; other series are not counted. */
     countCohortResponses(cells: Iterable<{ flag: string; cohort: string; metric: string; count: number }>): void {
@@ -199,10 +215,11 @@ class LocalCounts<L extends string> {
     }
   }
 
-  inc(key: string, labels: () => Partial<Record<L, string>>): void {
-    const c = this.counts.get(key);
-    if (c) c.n++;
-    else this.counts.set(key, { labels: labels(), n: 1, reported: 0 });
+  /** The counter of one label set, for a caller that increments `n` itself. */
+  cell(key: string, labels: () => Partial<Record<L, string>>): { n: number } {
+    let c = this.counts.get(key);
+    if (!c) this.counts.set(key, (c = { labels: labels(), n: 0, reported: 0 }));
+    return c;
   }
 }
 
