@@ -11,7 +11,7 @@ import type { Metrics } from '../ops/metrics.js';
 import type { ConfigCache } from './config-cache.js';
 import { CONTEXT_LIMITS } from './routes.js';
 import { serializeMany, serializeOne } from './serialize.js';
-import type { EvaluationService, FlagEvaluation } from './service.js';
+import type { EvaluationService } from './service.js';
 
 /**
  * The hot path of `GET /api/evaluate/:key` and `GET /api/flags`.
@@ -96,8 +96,10 @@ export function createEvaluationFastPath(deps: {
     const context = contextFrom(q === -1 ? '' : url.slice(q + 1));
     if (!context) return false;
 
-    const result = key === undefined ? { flags: deps.evaluation.evaluateManyIn(snap, context) } : deps.evaluation.evaluateIn(snap, key, context);
-    const body = key === undefined ? serializeMany(result as { flags: Record<string, FlagEvaluation> }) : serializeOne(result as FlagEvaluation);
+    const body =
+      key === undefined
+        ? serializeMany({ flags: deps.evaluation.evaluateManyIn(snap, context) })
+        : serializeOne(deps.evaluation.evaluateIn(snap, key, context));
     res.writeHead(200, {
       'x-request-id': requestIdFor(req),
       'content-type': JSON_TYPE,

@@ -7,9 +7,11 @@ import type { FlagEvaluation } from './service.js';
  * ≈ 15 µs request, docs/benchmarks.md, HTTP section); these take about half of that.
  *
  * The fields are those of `Result` in routes.ts (the route's response schema, which the Fastify
- * route validates against and documents) in the order `one()` builds them; the fast-path test
- * compares both ways' answers for every kind of result, and serialize.test.ts compares these
- * strings with `JSON.stringify`'s.
+ * route validates against and documents), in the order `one()` builds them. Written out rather
+ * than derived with `z.toJSONSchema`, which would give the nullable version as an `anyOf` (a
+ * slower path of the compiled serializer) and the schema's field order. The fast-path test
+ * compares both ways' answers for every kind of result; evaluation-serialize.test.ts compares
+ * these strings with `JSON.stringify`'s.
  */
 const result: ObjectSchema = {
   type: 'object',

@@ -162,7 +162,7 @@ export function createMetrics(options: MetricsOptions = {}) {
   const recorders = new Map<string, (seconds: number) => void>();
   const evaluationCells = new Map<string, Map<string, { n: number }>>();
   function requestRecorder(method: string, route: string, status: number): (seconds: number) => void {
-    const count = requestCounts.cell(`${method} ${route} ${status}`, () => ({ method, route, status: String(status) }));
+    const count = requestCounts.cell({ method, route, status: String(status) });
     const h = metrics.httpDuration.labels(method, route);
     return (seconds) => {
       count.n++;
@@ -188,7 +188,7 @@ export function createMetrics(options: MetricsOptions = {}) {
       let byDecision = evaluationCells.get(flag);
       if (!byDecision) evaluationCells.set(flag, (byDecision = new Map()));
       let cell = byDecision.get(decision);
-      if (!cell) byDecision.set(decision, (cell = evaluationCounts.cell(`${flag} ${decision}`, () => ({ flag, decision }))));
+      if (!cell) byDecision.set(decision, (cell = evaluationCounts.cell({ flag, decision })));
       cell.n++;
     },
     /** Adds an accepted batch's HTTP outcomes per status class; other series are not counted. */
@@ -205,20 +205,20 @@ const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 /** Increments counted in memory, added to a prom-client counter when it is read. */
 class LocalCounts<L extends string> {
-  private readonly counts = new Map<string, { labels: Partial<Record<L, string>>; n: number; reported: number }>();
+  private readonly cells: { labels: Partial<Record<L, string>>; n: number; reported: number }[] = [];
 
   flush(counter: Counter<L>): void {
-    for (const c of this.counts.values()) {
+    for (const c of this.cells) {
       if (c.n === c.reported) continue;
       counter.inc(c.labels, c.n - c.reported);
       c.reported = c.n;
     }
   }
 
-  /** The counter of one label set, for a caller that increments `n` itself. */
-  cell(key: string, labels: () => Partial<Record<L, string>>): { n: number } {
-    let c = this.counts.get(key);
-    if (!c) this.counts.set(key, (c = { labels: labels(), n: 0, reported: 0 }));
+  /** A new counter for one label set; the caller keeps it (one per label set) and increments `n`. */
+  cell(labels: Partial<Record<L, string>>): { n: number } {
+    const c = { labels, n: 0, reported: 0 };
+    this.cells.push(c);
     return c;
   }
 }

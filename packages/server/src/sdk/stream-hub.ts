@@ -97,8 +97,12 @@ export function createStreamHub(deps: { cache: ConfigCache; bus: ChangeBus; toke
    * database is away, when the token cannot be checked: the SDK keeps its config meanwhile).
    */
   async function recheckTokens(): Promise<void> {
+    // One check per token, not per stream: a service's many clients usually share one SDK token.
+    const checks = new Map<string | undefined, Promise<boolean>>();
     for (const c of clients) {
-      if (!(await deps.tokens.stillValid(c.secret))) c.res.end();
+      let valid = checks.get(c.secret);
+      if (!valid) checks.set(c.secret, (valid = deps.tokens.stillValid(c.secret)));
+      if (!(await valid)) c.res.end();
     }
   }
 
